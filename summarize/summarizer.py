@@ -1,0 +1,115 @@
+"""Article summaries with mT5-XLSum, for articles of any length.
+
+mT5-XLSum reads at most 512 tokens and writes in the language of its input, so the summary is
+made in Arabic and then carried into each target language by a Translator.
+
+Long articles are never cut silently.  Strategy ("chunk-merge", a map-reduce): pack whole
+paragraphs (or sentences, or token windows when one is too long) into chunks of at most
+``max_input_tokens``; summarize every chunk; join the chunk summaries in order and summarize
+that again, repeating until one pass fits.  Chunks of many articles share batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from translate.engine import Engine, GenerationOptions
+from translate.segment import segment
+from translate.translator import Translator
+
+MAX_ROUNDS = 6  # each round shrinks the text ~6× (512 in, ≤ 84 out); a safety stop, never reached in practice
+XLSUM_OPTIONS = GenerationOptions(num_beams=4, max_new_tokens=84, no_repeat_ngram_size=2, length_penalty=0.6)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An Arabic summary and how it was made."""
+
+    text: str
+    score: float | None
+    input_tokens: int
+    chunks: int                 # first-level chunks: 1 when the article fit in one pass
+    rounds: int                 # model passes over this article's text (1 = single pass)
+
+    @property
+    def strategy(self) -> str:
+        return "single" if self.chunks == 1 else "chunk-merge"
+
+
+class Summarizer:
+    """``Summarizer(engine).summarize(text)``; ``summarize_into`` also translates the summary."""
+
+    def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
+                 max_input_tokens: int = 512, batch_size: int = 8) -> None:
+        self.engine = engine
+        self.options = options or XLSUM_OPTIONS
+        self.max_input_tokens = min(max_input_tokens, engine.max_input_tokens)
+        self.batch_size = batch_size
+
+    def summarize(self, text: str) -> Summary:
+        return self.summarize_many([text])[0]
+
+    def summarize_many(self, texts: Sequence[str]) -> list[Summary]:
+        """Summaries of many articles; every round batches the chunks of all articles together."""
+        chunks = [self.chunk(t) for t in texts]
+        first = [len(c) for c in chunks]
+        tokens = [sum(self.engine.count_tokens(c)) if c else 0 for c in chunks]
+        rounds = [0] * len(texts)
+        done: dict[int, tuple[str, float | None]] = {i: ("", None) for i, c in enumerate(chunks) if not c}
+        while len(done) < len(texts):
+            pending = [i for i in range(len(texts)) if i not in done]
+            outputs = self._generate([c for i in pending for c in chunks[i]])
+            for i in pending:
+                mine, outputs = outputs[: len(chunks[i])], outputs[len(chunks[i]) :]
+                rounds[i] += 1
+                merged = " ".join(t for t, _ in mine if t)
+                if len(mine) == 1 or not merged or rounds[i] >= MAX_ROUNDS:
+                    done[i] = mine[0] if len(mine) == 1 else (merged, None)
+                else:
+                    chunks[i] = self.chunk(merged)
+        return [Summary(done[i][0], done[i][1], tokens[i], first[i], rounds[i]) for i in range(len(texts))]
+
+    def summarize_into(self, text: str, translators: Mapping[str, Translator]) -> dict[str, str]:
+        """The Arabic summary under "ar" and its translation under each target language."""
+        summary = self.summarize(text).text
+        out = {"ar": summary}
+        for lang, translator in translators.items():
+            paragraphs = translator.translate_text(summary) if summary else []
+            out[lang] = " ".join(s.text for p in paragraphs for s in p)
+        return out
+
+    def chunk(self, text: str) -> list[str]:
+        """Pieces of at most ``max_input_tokens`` tokens, cut at paragraph, then sentence, then word edges."""
+        limit = self.max_input_tokens
+        units: list[str] = []
+        for paragraph in segment(text).paragraphs:
+            sentences = [s.text for s in paragraph.sentences]
+            if self.engine.count_tokens([" ".join(sentences)])[0] <= limit:
+                units.append(" ".join(sentences))
+                continue
+            for sentence, n in zip(sentences, self.engine.count_tokens(sentences)):
+                units += [sentence] if n <= limit else self.engine.token_windows(sentence, limit)
+        return self._pack(units, limit)
+
+    def _pack(self, units: list[str], limit: int) -> list[str]:
+        """Greedy packing by token counts (each unit counted once; one EOS per chunk)."""
+        chunks: list[list[str]] = []
+        used = limit + 1
+        for unit, n in zip(units, self.engine.count_tokens(units)):
+            if used + n - 1 > limit:
+                chunks.append([])
+                used = 1
+            chunks[-1].append(unit)
+            used += n - 1
+        return ["\n".join(c) for c in chunks]
+
+    def _generate(self, texts: list[str]) -> list[tuple[str, float | None]]:
+        """Generate in length-sorted batches; results in the order of ``texts``."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: dict[int, tuple[str, float | None]] = {}
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            hyps = self.engine.generate([texts[i] for i in batch], self.options)
+            out.update((i, (h.text, h.score)) for i, h in zip(batch, hyps))
+        return [out[i] for i in range(len(texts))]

@@ -1,0 +1,269 @@
+"""The ``tarjama`` command: translate one article, manage models, run batches, serve the web page.
+
+Exit codes: 0 done; 1 the input or a model was not usable (the message says why and what to do);
+2 a usage or models.yaml error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+EXAMPLES = """examples:
+  tarjama translate article.txt --to en,es --summary
+  tarjama translate page.html --to en --format json -o article.json
+  cat article.txt | tarjama translate - --to es --format txt
+  tarjama models list
+  tarjama models pull                 # download the models named in models.yaml (needs network)
+
+models: models.yaml names every model (hub id or local folder); select another file with
+--models PATH or TARJAMA_MODELS=PATH.  Hub models load from the Hugging Face cache (HF_HOME).
+"""
+
+
+class CliError(Exception):
+    """A failure to report in one line; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _quiet_libraries() -> None:
+    """Keep stderr for tarjama's own messages: no transformers advisories or weight-loading bars."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--models", metavar="PATH", help="models.yaml to use (default: $TARJAMA_MODELS or the "
+                        "one shipped with tarjama)")
+    return common
+
+
+def _languages(value: str) -> list[str]:
+    langs = [v.strip() for v in value.split(",") if v.strip()]
+    if not langs:
+        raise argparse.ArgumentTypeError("give at least one language, e.g. en,es")
+    return langs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tarjama", description="Arabic news articles → English and Spanish translations and summaries.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
+    _add_translate(sub, common)
+    _add_models(sub, common)
+    return parser
+
+
+# -- translate ---------------------------------------------------------------------------------------
+
+
+def _add_translate(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "translate", parents=[common], help="translate one article (.txt .md .html .docx, or - for stdin)",
+        description="Translate one Arabic article sentence by sentence, keeping its paragraphs; "
+        "optionally summarize it (in Arabic, then in each target language).",
+        epilog="formats: json (the full result, schema tarjama/schema/article.schema.json), md (a readable "
+        "report), txt (translations only).\nThe format defaults to the -o file's suffix, else md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", metavar="FILE|-", help="article file (.txt .md .html .htm .docx) or - for stdin text")
+    p.add_argument("--to", type=_languages, default=["en", "es"], metavar="LANGS",
+                   help="target languages, comma-separated (default: en,es)")
+    p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
+    p.add_argument("--format", choices=("json", "md", "txt"), help="output format (default: from -o, else md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout")
+    p.add_argument("--backend", choices=("auto", "transformers", "ctranslate2"),
+                   help="override the backend of models.yaml")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_translate)
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from tarjama.documents import read_document, validate_text
+
+    data = sys.stdin.buffer.read() if args.input == "-" else None
+    doc = read_document(args.input, data)
+    validate_text(doc.text, doc.source)  # before any model loads: bad input fails fast
+    fmt = args.format or _format_from(args.output)
+    _quiet_libraries()
+    from tarjama.pipeline import Pipeline
+
+    pipe = Pipeline.from_config(args.models, backend=args.backend)
+    if pipe.registry.demo:
+        print("tarjama: DEMO MODE: generated random-weight models; the output is noise, not a translation.",
+              file=sys.stderr)
+    with _StageBar(enabled=not args.quiet) as bar:
+        result = pipe.run(doc, targets=args.to, summarize=args.summary, progress=bar.update)
+    text = {"json": result.to_json, "md": result.to_markdown, "txt": result.to_text}[fmt]()
+    _write(text if text.endswith("\n") else text + "\n", args.output)
+    return 0
+
+
+def _format_from(output: str | None) -> str:
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    return {"json": "json", "md": "md", "markdown": "md", "txt": "txt"}.get(suffix, "md")
+
+
+def _write(text: str, output: str | None) -> None:
+    """stdout, or a file replaced atomically (a crash never leaves half a file)."""
+    if not output or output == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, target)
+    print(f"tarjama: wrote {target}", file=sys.stderr)
+
+
+class _StageBar:
+    """A progress bar per stage on stderr (only when it is a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+        self.stage = ""
+
+    def __enter__(self) -> _StageBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, stage: str, fraction: float) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            if self.bar is not None:
+                self.bar.close()
+            self.stage = stage
+            self.bar = tqdm(total=100, desc=stage, unit="%", file=sys.stderr, leave=False)
+        self.bar.n = round(fraction * 100)
+        self.bar.refresh()
+
+
+# -- models ------------------------------------------------------------------------------------------
+
+
+def _add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("models", help="list, download or check the models of models.yaml",
+                       description="Manage the models named in models.yaml.")
+    msub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ls = msub.add_parser("list", parents=[common], help="each model: source (local/cached/hub), size, licence")
+    ls.set_defaults(func=cmd_models_list)
+    pull = msub.add_parser("pull", parents=[common], help="download hub models into the Hugging Face cache "
+                           "(safetensors, config and tokenizer files only)")
+    pull.add_argument("keys", nargs="*", metavar="KEY", help="only these entries (e.g. ar-en); default: all")
+    pull.set_defaults(func=cmd_models_pull)
+    check = msub.add_parser("check", parents=[common], help="load every model and translate a test sentence")
+    check.set_defaults(func=cmd_models_check)
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from tarjama.registry import ModelNotAvailable, Registry, folder_size, resolve
+
+    registry = Registry.load(args.models)
+    rows = [("TASK", "KEY", "MODEL", "REVISION", "SOURCE", "SIZE", "LICENCE")]
+    for spec in registry.specs():
+        try:
+            found = resolve(spec, download=False)
+            source, size = found.source, f"{folder_size(found.path) / 1e6:.1f} MB"
+        except ModelNotAvailable as err:
+            source, size = ("hub (not downloaded)", "-") if spec.local_path() is None else ("missing", "-")
+            if spec.local_path() is None and "safetensors" in str(err):
+                source = "cached (no safetensors)"
+        rows.append((spec.task, spec.key, spec.model, spec.revision, source, size, spec.license))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"\nmodels file: {registry.path}" + ("  (DEMO: generated random-weight models)" if registry.demo else ""))
+    if any(s.license.upper().startswith("CC-BY-NC") for s in registry.specs()):
+        print("note: CC-BY-NC licences allow non-commercial use only.")
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from tarjama.registry import Registry, resolve
+
+    registry = Registry.load(args.models)
+    specs = [s for s in registry.specs() if not args.keys or s.key in args.keys]
+    if args.keys and not specs:
+        raise CliError(f"no entry named {', '.join(args.keys)} in {registry.path}", 2)
+    for spec in specs:
+        if spec.local_path() is not None:
+            print(f"{spec.key}: local folder {spec.local_path()}: nothing to pull")
+            continue
+        print(f"{spec.key}: {spec.model}@{spec.revision} ...", file=sys.stderr)
+        found = resolve(spec, download=True)
+        print(f"{spec.key}: {found.source} at {found.path}")
+    return 0
+
+
+def cmd_models_check(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    import time
+
+    from tarjama.pipeline import Pipeline
+
+    pipe = Pipeline.from_config(args.models)
+    probe = "قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الاثنين المقبل."
+    for lang in pipe.targets:
+        t = time.perf_counter()
+        out = pipe.translator(lang).translate([probe])[0]
+        print(f"{lang}: ok in {time.perf_counter() - t:.1f}s: {out.text}")
+    if pipe.registry.summarization:
+        t = time.perf_counter()
+        summary = pipe.summarizer().summarize(probe)
+        print(f"summary: ok in {time.perf_counter() - t:.1f}s: {summary.text}")
+    if pipe.registry.demo:
+        print("DEMO models: the text above is noise from random weights.")
+    return 0
+
+
+# -- entry point -------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tarjama.documents import InputError
+    from tarjama.registry import ConfigError, ModelNotAvailable
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as err:
+        return _fail(str(err), err.code)
+    except ConfigError as err:
+        return _fail(str(err), 2)
+    except (InputError, ModelNotAvailable) as err:
+        return _fail(str(err), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"tarjama: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

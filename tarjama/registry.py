@@ -1,0 +1,316 @@
+"""models.yaml → typed, validated specs; model folders resolved from hub ids; the one engine cache.
+
+models.yaml is the only place that names a model.  Errors in it are one line naming the file
+and the key.  A spec's ``model`` is a hub id (downloaded to / found in the Hugging Face cache)
+or a local folder (absolute, ``~``, or relative to the models.yaml that names it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from translate.engine import Engine, GenerationOptions, ModelLoadError, TransformersEngine
+
+DEFAULT_MODELS = Path(__file__).with_name("models.yaml")  # a link to the repo's models.yaml
+ENV_MODELS = "TARJAMA_MODELS"
+TASKS = ("translation", "summarization")
+BACKENDS = ("auto", "transformers", "ctranslate2")
+DEVICES = ("auto", "cpu", "cuda")
+COMPUTE_TYPES = ("auto", "float32", "float16", "bfloat16", "int8", "int8_float32", "int8_float16",
+                 "int8_bfloat16")
+# Files a model folder needs; never *.bin / *.pt / *.ckpt (pickles).
+ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.spm", "spiece.model", "sentencepiece.bpe.model", "*.txt",
+                  "README.md", "LICENSE*"]
+# ISO 639-1 codes: a language key outside this list is a typo.
+LANGUAGES = frozenset("""
+aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
+ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik
+io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml
+mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
+se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
+vo wa wo xh yi yo za zh zu""".split())
+
+_DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
+_SPEC_KEYS = {"model", "revision", "license", "max_input_tokens", "max_sentence_tokens", "low_confidence",
+              "generate", *_DEFAULT_KEYS}
+_GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
+
+
+class ConfigError(ValueError):
+    """models.yaml is wrong: one line, naming the file and the key."""
+
+
+class ModelNotAvailable(RuntimeError):
+    """A model is neither local, nor cached, nor downloadable here; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model entry of models.yaml, defaults applied."""
+
+    task: str                  # translation | summarization
+    key: str                   # "ar-en" | "ar"
+    source: str
+    target: str                # == source for summarization
+    model: str
+    revision: str
+    license: str
+    backend: str
+    device: str
+    compute_type: str
+    threads: int
+    max_input_tokens: int
+    max_sentence_tokens: int
+    low_confidence: float
+    generate: GenerationOptions
+    config_path: Path
+
+    @property
+    def where(self) -> str:
+        return f"{self.config_path}: {self.task}.{self.key}"
+
+    def local_path(self) -> Path | None:
+        """The folder when ``model`` names one (it need not exist yet), else None for a hub id."""
+        m = self.model
+        if m.startswith(("/", "./", "../", "~")) or (self.config_path.parent / m).exists() or Path(m).is_dir():
+            path = Path(m).expanduser()
+            return path if path.is_absolute() else (self.config_path.parent / path).resolve()
+        return None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All models of one models.yaml."""
+
+    path: Path
+    translation: Mapping[str, ModelSpec]   # by target language
+    summarization: Mapping[str, ModelSpec]  # by source language
+    demo: bool = False
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Registry:
+        """``path``, else $TARJAMA_MODELS, else the models.yaml shipped with tarjama."""
+        path = Path(path or os.environ.get(ENV_MODELS) or DEFAULT_MODELS).expanduser()
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: models file not found (set {ENV_MODELS} or --models)") from None
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from None
+        return parse(data, path)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(self.translation)
+
+    def translation_spec(self, target: str, source: str = "ar") -> ModelSpec:
+        spec = self.translation.get(target)
+        if spec is None or spec.source != source:
+            have = ", ".join(self.targets) or "none"
+            raise ConfigError(f"{self.path}: translation: no model for {source}→{target} (have: {have})")
+        return spec
+
+    def summarization_spec(self, source: str = "ar") -> ModelSpec:
+        spec = self.summarization.get(source)
+        if spec is None:
+            raise ConfigError(f"{self.path}: summarization: no model for {source}")
+        return spec
+
+    def specs(self) -> list[ModelSpec]:
+        return [*self.translation.values(), *self.summarization.values()]
+
+
+def parse(data: Any, path: Path) -> Registry:
+    """Validate a loaded models.yaml into a Registry."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'translation' and 'summarization'")
+    unknown = set(data) - {"defaults", "demo", *TASKS}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}' (allowed: defaults, demo, {', '.join(TASKS)})")
+    defaults = {**_DEFAULT_KEYS, **_mapping(data.get("defaults") or {}, path, "defaults")}
+    bad = set(defaults) - set(_DEFAULT_KEYS)
+    if bad:
+        raise ConfigError(f"{path}: defaults.{sorted(bad)[0]}: unknown key (allowed: {', '.join(_DEFAULT_KEYS)})")
+    tasks = {}
+    for task in TASKS:
+        entries = _mapping(data.get(task) or {}, path, task)
+        specs = [_spec(task, str(key), _mapping(entry, path, f"{task}.{key}"), defaults, path)
+                 for key, entry in entries.items()]
+        tasks[task] = {(s.target if task == "translation" else s.source): s for s in specs}
+    if not tasks["translation"]:
+        raise ConfigError(f"{path}: translation: at least one model is needed (e.g. ar-en)")
+    return Registry(path, tasks["translation"], tasks["summarization"], bool(data.get("demo", False)))
+
+
+def _mapping(value: Any, path: Path, key: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {key}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> ModelSpec:
+    where = f"{path}: {task}.{key}"
+    unknown = set(entry) - _SPEC_KEYS
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_SPEC_KEYS))})")
+    langs = key.split("-")
+    if (task == "translation" and len(langs) != 2) or (task == "summarization" and len(langs) != 1):
+        form = "SOURCE-TARGET, e.g. ar-en" if task == "translation" else "a language code, e.g. ar"
+        raise ConfigError(f"{where}: key must be {form}")
+    for lang in langs:
+        if lang not in LANGUAGES:
+            raise ConfigError(f"{where}: unknown language code '{lang}' (use ISO 639-1, e.g. ar, en, es, fr)")
+    if not isinstance(entry.get("model"), str) or not entry["model"].strip():
+        raise ConfigError(f"{where}.model: missing (a hub id like Helsinki-NLP/opus-mt-{key} or a folder)")
+    merged = {**defaults, **{k: v for k, v in entry.items() if k in _DEFAULT_KEYS}}
+    _choice(merged["backend"], BACKENDS, f"{where}.backend")
+    _choice(merged["device"], DEVICES, f"{where}.device")
+    _choice(merged["compute_type"], COMPUTE_TYPES, f"{where}.compute_type")
+    max_in = _int(entry.get("max_input_tokens", 512), f"{where}.max_input_tokens")
+    return ModelSpec(
+        task=task, key=key, source=langs[0], target=langs[-1], model=entry["model"].strip(),
+        revision=str(entry.get("revision", "main")), license=str(entry.get("license", "unknown")),
+        backend=merged["backend"], device=merged["device"], compute_type=merged["compute_type"],
+        threads=_int(merged["threads"], f"{where}.threads", low=0), max_input_tokens=max_in,
+        max_sentence_tokens=min(max_in, _int(entry.get("max_sentence_tokens", 200), f"{where}.max_sentence_tokens")),
+        low_confidence=float(entry.get("low_confidence", -1.0)),
+        generate=_generate(entry.get("generate") or {}, f"{where}.generate"), config_path=path,
+    )
+
+
+def _generate(value: Any, where: str) -> GenerationOptions:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = set(value) - _GENERATE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key (allowed: {', '.join(sorted(_GENERATE_KEYS))})")
+    try:
+        return GenerationOptions(**{k: type(getattr(GenerationOptions, k))(v) for k, v in value.items()})
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where}: {err}") from None
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{where}: '{value}' is not one of {', '.join(allowed)}")
+
+
+def _int(value: Any, where: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"{where}: expected an integer ≥ {low}, got {value!r}")
+    return value
+
+
+# -- resolving model folders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a model's files are, and how they got there."""
+
+    path: Path
+    source: str        # local | cached | downloaded
+
+
+def hf_cache_dir() -> Path:
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def resolve(spec: ModelSpec, *, download: bool = True) -> Resolved:
+    """The folder holding ``spec``'s files: the local folder, the HF cache, or a fresh download."""
+    local = spec.local_path()
+    if local is not None:
+        if not local.is_dir():
+            raise ModelNotAvailable(f"{spec.where}.model: folder {local} does not exist")
+        return _checked(spec, Resolved(local, "local"))
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    kwargs = {"repo_id": spec.model, "revision": spec.revision, "allow_patterns": ALLOW_PATTERNS}
+    try:
+        return _checked(spec, Resolved(Path(snapshot_download(**kwargs, local_files_only=True)), "cached"))
+    except LocalEntryNotFoundError:
+        if not download:
+            raise ModelNotAvailable(_not_available(spec, "not downloaded yet")) from None
+    try:
+        return _checked(spec, Resolved(Path(snapshot_download(**kwargs)), "downloaded"))
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
+        reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise ModelNotAvailable(_not_available(spec, f"the Hub is unreachable ({reason})")) from None
+
+
+def _not_available(spec: ModelSpec, why: str) -> str:
+    return (
+        f"model {spec.model} (revision {spec.revision}) for {spec.task} {spec.key} is not available: "
+        f"it is not in the Hugging Face cache ({hf_cache_dir()}) and {why}. "
+        f"Fix: run `tarjama models pull` where there is network (then copy the cache here), "
+        f"or download the model folder and set `model: /path/to/folder` under {spec.task}.{spec.key} "
+        f"in {spec.config_path}."
+    )
+
+
+def _checked(spec: ModelSpec, found: Resolved) -> Resolved:
+    """Refuse folders without safetensors weights: pickled .bin weights can run code on load."""
+    if not any(found.path.glob("*.safetensors")):
+        raise ModelNotAvailable(
+            f"{spec.where}: {found.path} has no *.safetensors weights; tarjama never loads pickled "
+            f"(.bin) weights. Use a revision that has model.safetensors, or convert the model yourself "
+            f"and set model: to that folder."
+        )
+    return found
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# -- the engine cache --------------------------------------------------------------------------------
+
+
+def load_engine(spec: ModelSpec, *, backend: str | None = None) -> Engine:
+    """Build an engine for ``spec`` (no caching: see EngineCache)."""
+    backend = backend or spec.backend
+    found = resolve(spec)
+    if backend == "ctranslate2":
+        raise ModelLoadError(f"{spec.where}.backend: ctranslate2 is not available in this build")
+    try:
+        return TransformersEngine(found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
+                                  compute_type=spec.compute_type, threads=spec.threads,
+                                  max_input_tokens=spec.max_input_tokens)
+    except ModelLoadError as err:
+        raise ModelNotAvailable(f"{spec.where}: {err}") from None
+
+
+class EngineCache:
+    """The process's only model cache: one engine per (model, revision, backend, device, compute type)."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple, Engine] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: ModelSpec, *, backend: str | None = None) -> Engine:
+        key = (str(spec.local_path() or spec.model), spec.revision, backend or spec.backend, spec.device,
+               spec.compute_type)
+        with self._lock:  # concurrent first requests (the web app) load a model once
+            if key not in self._engines:
+                self._engines[key] = load_engine(spec, backend=backend)
+            return self._engines[key]
+
+    def loaded(self) -> list[Engine]:
+        return list(self._engines.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+
+
+ENGINES = EngineCache()

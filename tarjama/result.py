@@ -1,0 +1,144 @@
+"""ArticleResult: everything one article run produced, and its JSON / Markdown forms.
+
+The JSON form is the contract of every front door (CLI, batch, web export); its schema is
+``tarjama/schema/article.schema.json`` and ``SCHEMA_ID`` names its version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_ID = "tarjama.article/1"
+LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French", "de": "German"}
+
+
+@dataclass
+class SentenceResult:
+    source: str
+    text: str
+    score: float | None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LanguageResult:
+    """One target language: sentences aligned one-to-one with the source, in its paragraphs."""
+
+    lang: str
+    model: str
+    revision: str
+    engine: str
+    paragraphs: list[list[SentenceResult]]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(" ".join(s.text for s in p if s.text) for p in self.paragraphs)
+
+    def sentences(self) -> list[SentenceResult]:
+        return [s for p in self.paragraphs for s in p]
+
+
+@dataclass
+class ModelInfo:
+    task: str
+    key: str
+    model: str
+    revision: str
+    engine: str
+    device: str
+    compute_type: str
+    license: str
+
+
+@dataclass
+class ArticleResult:
+    """The result of ``Pipeline.run``."""
+
+    paragraphs: list[list[str]]                      # source sentences by paragraph (cleaned)
+    translations: dict[str, LanguageResult]
+    summaries: dict[str, str]                        # "ar" and each target
+    summary_info: dict[str, Any] | None              # model, chunks, rounds, strategy, input_tokens, score
+    removed: list[dict[str, Any]]                    # what cleaning removed: kind, text, line
+    models: list[ModelInfo]
+    timings: dict[str, float]                        # seconds per stage, and "total"
+    id: str | None = None
+    title: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)  # file/row when read from a file
+    demo: bool = False                               # generated random-weight models: not a translation
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(" ".join(p) for p in self.paragraphs)
+
+    def sentences(self) -> list[str]:
+        return [s for p in self.paragraphs for s in p]
+
+    # -- JSON -----------------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"schema": SCHEMA_ID, "id": self.id, "title": self.title, "source": self.source,
+                "demo": self.demo, "source_lang": "ar", "paragraphs": self.paragraphs,
+                "translations": {}, "summaries": self.summaries, "summary_info": self.summary_info,
+                "removed": self.removed, "models": [asdict(m) for m in self.models], "timings": self.timings}
+        for lang, tr in self.translations.items():
+            data["translations"][lang] = {
+                "model": tr.model, "revision": tr.revision, "engine": tr.engine, "text": tr.text,
+                "paragraphs": [[asdict(s) for s in p] for p in tr.paragraphs],
+            }
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ArticleResult:
+        translations = {
+            lang: LanguageResult(lang, t["model"], t["revision"], t["engine"],
+                                 [[SentenceResult(**s) for s in p] for p in t["paragraphs"]])
+            for lang, t in data["translations"].items()
+        }
+        return cls(paragraphs=data["paragraphs"], translations=translations, summaries=data["summaries"],
+                   summary_info=data.get("summary_info"), removed=data.get("removed", []),
+                   models=[ModelInfo(**m) for m in data.get("models", [])], timings=data.get("timings", {}),
+                   id=data.get("id"), title=data.get("title"), source=data.get("source") or {},
+                   demo=bool(data.get("demo")))
+
+    # -- Markdown / text ------------------------------------------------------------------------------
+
+    def to_markdown(self) -> str:
+        """A readable report: a demo warning, the summaries, each translation, then what was removed."""
+        out: list[str] = []
+        if self.demo:
+            out += ["> **DEMO**: generated random-weight models. This output is noise, not a translation.", ""]
+        out += [f"# {self.title}" if self.title else "# Article", ""]
+        if self.summaries:
+            out += ["## Summaries", ""]
+            out += [f"- **{LANGUAGE_NAMES.get(k, k)}**: {v}" for k, v in self.summaries.items()]
+            out.append("")
+        for lang, tr in self.translations.items():
+            out += [f"## {LANGUAGE_NAMES.get(lang, lang)}", "", tr.text, ""]
+        flagged = [(lang, s) for lang, tr in self.translations.items() for s in tr.sentences() if s.flags]
+        if flagged:
+            out += ["## Sentences to review", ""]
+            out += [f"- {lang}: {', '.join(s.flags)}: {s.source} → {s.text}" for lang, s in flagged]
+            out.append("")
+        if self.removed:
+            out += ["## Removed while cleaning", ""]
+            out += [f"- {r['kind']} (line {r['line']}): {r['text']}" for r in self.removed]
+            out.append("")
+        models = ", ".join(f"{m.key}: {m.model}@{m.revision} ({m.engine})" for m in self.models)
+        out += [f"_Models: {models}_", ""]
+        return "\n".join(out)
+
+    def to_text(self, lang: str | None = None) -> str:
+        """Plain text: one language, or every translation and summary under a header line."""
+        if lang:
+            return self.translations[lang].text
+        parts = []
+        for code, tr in self.translations.items():
+            parts.append(f"[{code}]\n{tr.text}")
+            if code in self.summaries:
+                parts.append(f"[{code} summary]\n{self.summaries[code]}")
+        return "\n\n".join(parts) + "\n"

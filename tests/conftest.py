@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny generated models (built once per session) and the shared corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import tiny_models  # noqa: E402
+
+CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+SEED = REPO / "examples" / "seed_article.ar.txt"
+
+
+@pytest.fixture(scope="session")
+def models_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models.yaml for tiny random-weight Marian (ar-en, ar-es) and mT5 models in the real layouts."""
+    return tiny_models.build_all(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def pipeline(models_yaml: Path):
+    from tarjama.pipeline import Pipeline
+
+    return Pipeline.from_config(models_yaml)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS} (set TARJAMA_CORPUS)")
+    return CORPUS
+
+
+def news_articles(corpus: Path) -> Iterator[dict]:
+    """Articles of ../shared/corpus/news/*.jsonl, in file order."""
+    for path in sorted((corpus / "news").glob("*.jsonl")):
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m tarjama ARGS`` as a user would, in a real subprocess."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "tarjama", *args], input=stdin, capture_output=True,
+                          env=full_env, cwd=REPO, timeout=timeout)

@@ -1,0 +1,73 @@
+"""mT5 summaries on a generated model: single pass for short articles, chunk-merge for long ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import news_articles
+
+from summarize.summarizer import Summarizer
+from translate.engine import GenerationOptions, TransformersEngine
+from translate.segment import segment
+
+
+class RecordingEngine(TransformersEngine):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.inputs: list[str] = []
+
+    def generate(self, texts, options):
+        self.inputs += texts
+        return super().generate(texts, options)
+
+
+@pytest.fixture(scope="module")
+def summarizer(models_yaml: Path) -> Summarizer:
+    engine = RecordingEngine(models_yaml.parent / "mt5-xlsum", device="cpu", threads=1)
+    return Summarizer(engine, GenerationOptions(num_beams=2, max_new_tokens=20, no_repeat_ngram_size=2,
+                                                length_penalty=0.6), max_input_tokens=512)
+
+
+@pytest.fixture(scope="module")
+def longest(corpus: Path) -> dict:
+    return max(news_articles(corpus), key=lambda a: len(a["text"]))
+
+
+def test_short_article_is_one_pass(summarizer: Summarizer) -> None:
+    summarizer.engine.inputs.clear()
+    s = summarizer.summarize("قال الوزير إن الاجتماع انتهى. وأضاف أن الوفد غادر.")
+    assert (s.chunks, s.rounds, s.strategy) == (1, 1, "single")
+    assert len(summarizer.engine.inputs) == 1
+    assert s.text and s.score is not None
+
+
+def test_long_article_is_chunked_not_cut(summarizer: Summarizer, longest: dict) -> None:
+    text = segment(longest["text"]).text
+    engine = summarizer.engine
+    assert engine.count_tokens([text])[0] > 4 * 512
+    chunks = summarizer.chunk(text)
+    assert len(chunks) > 4
+    assert max(engine.count_tokens(chunks)) <= 512
+    assert "".join("".join(chunks).split()) == "".join(text.split())  # every character, once, in order
+    engine.inputs.clear()
+    s = summarizer.summarize(text)
+    assert s.strategy == "chunk-merge" and s.chunks == len(chunks) and s.rounds >= 2
+    assert engine.inputs[: len(chunks)] == chunks or sorted(engine.inputs[: len(chunks)]) == sorted(chunks)
+    assert max(engine.count_tokens(engine.inputs)) <= 512  # nothing the model saw was cut by the tokenizer
+    assert s.input_tokens >= engine.count_tokens([text])[0] - len(chunks)
+
+
+def test_many_articles_share_batches(summarizer: Summarizer, corpus: Path) -> None:
+    texts = [a["text"] for a, _ in zip(news_articles(corpus), range(6))]
+    together = summarizer.summarize_many(texts)
+    alone = [summarizer.summarize(t) for t in texts]
+    assert [s.chunks for s in together] == [s.chunks for s in alone]
+    assert all(s.text for s in together)
+
+
+def test_empty_text_has_empty_summary(summarizer: Summarizer) -> None:
+    summarizer.engine.inputs.clear()
+    [s] = summarizer.summarize_many([""])
+    assert (s.text, s.chunks) == ("", 0)
+    assert summarizer.engine.inputs == []

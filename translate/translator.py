@@ -1,0 +1,240 @@
+"""Sentence translation for whole articles: every sentence translated exactly once, in order.
+
+The Translator takes sentences (or paragraphs of sentences), passes through what has no words,
+splits what is too long for the model, looks pieces up in an optional translation memory,
+sends the rest to the engine in length-sorted batches under a token budget, guards against
+the models' known failure modes, and reassembles one translation per source sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from translate.engine import Engine, GenerationOptions, Hypothesis
+from translate.segment import segment, split_clauses
+
+Progress = Callable[[int, int], None]  # (units done, units total)
+
+# Flags a sentence can carry (ArticleResult and the review table show them).
+PASSTHROUGH = "passthrough"      # no words: copied, digits and punctuation mapped, model not called
+SPLIT = "split"                  # over max_sentence_tokens: translated in pieces, joined
+REPETITION = "repetition"        # the model looped; re-decoded with no_repeat_ngram_size=3
+NUMBERS = "numbers"              # the digits of source and translation differ
+UNTRANSLATED = "untranslated"    # the output is still mostly Arabic script
+LOW_CONFIDENCE = "low_confidence"  # mean token log-probability under the model's threshold
+MEMORY = "memory"                # came from the translation memory
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
+_NUMBER = re.compile(r"\d+(?:[.,٫٬]\d+)*")
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+
+
+@dataclass(frozen=True)
+class SentenceTranslation:
+    """One source sentence and its translation."""
+
+    source: str
+    text: str
+    score: float | None          # mean token log-probability; None when the model was not called
+    flags: tuple[str, ...] = ()
+
+
+class Memory(Protocol):
+    """A translation memory: hypotheses by source text within a namespace (model + settings)."""
+
+    def lookup(self, namespace: str, sources: Sequence[str]) -> dict[str, Hypothesis]: ...
+
+    def store(self, namespace: str, items: Mapping[str, Hypothesis]) -> None: ...
+
+
+@dataclass
+class _Unit:
+    """A piece of one sentence sent to the model (a whole sentence unless it was split)."""
+
+    sentence: int
+    text: str
+    hyp: Hypothesis | None = None
+    flags: set[str] = field(default_factory=set)
+
+
+class Translator:
+    """Translate sentences with one engine; stands alone (``Translator(engine).translate([...])``)."""
+
+    def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
+                 max_sentence_tokens: int = 200, batch_tokens: int = 4096, max_batch_size: int = 64,
+                 low_confidence: float = -1.0, memory: Memory | None = None) -> None:
+        self.engine = engine
+        self.options = options or GenerationOptions()
+        self.max_sentence_tokens = min(max_sentence_tokens, engine.max_input_tokens)
+        self.batch_tokens = batch_tokens
+        self.max_batch_size = max_batch_size
+        self.low_confidence = low_confidence
+        self.memory = memory
+
+    @property
+    def namespace(self) -> str:
+        """What a memory entry depends on besides the source text."""
+        e, o = self.engine, self.options
+        settings = ",".join(f"{k}={v}" for k, v in sorted(o.as_dict().items()))
+        return f"{e.name}|{e.model_id}|{e.revision}|{e.compute_type}|{settings}"
+
+    def translate_text(self, text: str, progress: Progress | None = None) -> list[list[SentenceTranslation]]:
+        """Clean and segment ``text``, then translate it paragraph by paragraph."""
+        seg = segment(text)
+        return self.translate_paragraphs([[s.text for s in p.sentences] for p in seg.paragraphs], progress)
+
+    def translate_paragraphs(self, paragraphs: Sequence[Sequence[str]],
+                             progress: Progress | None = None) -> list[list[SentenceTranslation]]:
+        """Translate all sentences of all paragraphs in one batched pass; keep the paragraph shape."""
+        flat = self.translate([s for p in paragraphs for s in p], progress)
+        out, i = [], 0
+        for p in paragraphs:
+            out.append(flat[i : i + len(p)])
+            i += len(p)
+        return out
+
+    def translate(self, sentences: Sequence[str], progress: Progress | None = None) -> list[SentenceTranslation]:
+        """One SentenceTranslation per input sentence, in order."""
+        units: list[_Unit] = []
+        for i, sentence in enumerate(sentences):
+            if has_words(sentence):
+                pieces = self._pieces(sentence)
+                units += [_Unit(i, p, flags={SPLIT} if len(pieces) > 1 else set()) for p in pieces]
+        self._fill(units, progress)
+        return [self._assemble(s, [u for u in units if u.sentence == i]) for i, s in enumerate(sentences)]
+
+    # -- pieces -------------------------------------------------------------------------------------
+
+    def _pieces(self, sentence: str) -> list[str]:
+        """The sentence itself, or clause-sized pieces, or token windows: never truncated."""
+        limit = self.max_sentence_tokens
+        if self.engine.count_tokens([sentence])[0] <= limit:
+            return [sentence]
+        clauses = split_clauses(sentence)
+        counts = self.engine.count_tokens(clauses)
+        pieces: list[str] = []
+        current, used = "", 0
+        for clause, n in zip(clauses, counts):
+            if n > limit:
+                if current:
+                    pieces.append(current)
+                    current, used = "", 0
+                pieces += self.engine.token_windows(clause, limit)
+            elif current and used + n > limit:
+                pieces.append(current)
+                current, used = clause, n
+            else:
+                current, used = (f"{current} {clause}" if current else clause), used + n
+        if current:
+            pieces.append(current)
+        return pieces
+
+    # -- model calls --------------------------------------------------------------------------------
+
+    def _fill(self, units: list[_Unit], progress: Progress | None) -> None:
+        """Give every unit a hypothesis: memory first, then the engine on each distinct text once."""
+        texts = list(dict.fromkeys(u.text for u in units))
+        found = self.memory.lookup(self.namespace, texts) if (self.memory and texts) else {}
+        todo = [t for t in texts if t not in found]
+        fresh = self._generate(todo, progress)
+        looping = [t for t, h in fresh.items() if is_looping(h.text, t)]
+        if looping:
+            guarded = self._generate(looping, None, self.options.replace(no_repeat_ngram_size=3))
+            fresh.update(guarded)
+        if self.memory and fresh:
+            self.memory.store(self.namespace, fresh)
+        looped = set(looping)
+        for u in units:
+            u.hyp = found.get(u.text) or fresh[u.text]
+            u.flags |= {MEMORY} if u.text in found else set()
+            u.flags |= {REPETITION} if u.text in looped else set()
+
+    def _generate(self, texts: Sequence[str], progress: Progress | None,
+                  options: GenerationOptions | None = None) -> dict[str, Hypothesis]:
+        results: dict[str, Hypothesis] = {}
+        if not texts:
+            return results
+        counts = dict(zip(texts, self.engine.count_tokens(texts)))
+        batches = list(token_batches(texts, counts, self.batch_tokens, self.max_batch_size))
+        done = 0
+        for batch in batches:
+            results.update(zip(batch, self.engine.generate(batch, options or self.options)))
+            done += len(batch)
+            if progress:
+                progress(done, len(texts))
+        return results
+
+    # -- reassembly ---------------------------------------------------------------------------------
+
+    def _assemble(self, source: str, units: list[_Unit]) -> SentenceTranslation:
+        if not units:
+            return SentenceTranslation(source, passthrough(source), None, (PASSTHROUGH,))
+        text = " ".join(u.hyp.text for u in units if u.hyp and u.hyp.text)
+        tokens = sum(u.hyp.num_tokens for u in units if u.hyp)
+        score = sum(u.hyp.score * u.hyp.num_tokens for u in units if u.hyp) / max(tokens, 1)
+        flags = set().union(*(u.flags for u in units)) - {MEMORY}
+        if all(MEMORY in u.flags for u in units):
+            flags.add(MEMORY)
+        if numbers(source) != numbers(text):
+            flags.add(NUMBERS)
+        if arabic_share(text) > 0.5:
+            flags.add(UNTRANSLATED)
+        if score < self.low_confidence:
+            flags.add(LOW_CONFIDENCE)
+        return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)))
+
+
+def token_batches(texts: Sequence[str], counts: Mapping[str, int], budget: int,
+                  max_size: int) -> Iterable[list[str]]:
+    """Length-sorted batches whose padded size (rows × longest) stays within ``budget`` tokens."""
+    batch: list[str] = []
+    for text in sorted(texts, key=lambda t: counts[t]):
+        if batch and (len(batch) >= max_size or (len(batch) + 1) * counts[text] > budget):
+            yield batch
+            batch = []
+        batch.append(text)
+    if batch:
+        yield batch
+
+
+def has_words(text: str) -> bool:
+    """True when there is a letter to translate (not only numbers, punctuation or symbols)."""
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
+def passthrough(text: str) -> str:
+    """What a wordless segment becomes in a Latin-script target: Western digits, Latin punctuation."""
+    return text.translate(_DIGITS).translate(_PUNCT)
+
+
+def numbers(text: str) -> Counter[str]:
+    """The numbers in a text, separators dropped and Arabic-Indic digits mapped, as a multiset."""
+    found = _NUMBER.findall(text.translate(_DIGITS))
+    return Counter(re.sub(r"\D", "", n).lstrip("0") or "0" for n in found)
+
+
+def arabic_share(text: str) -> float:
+    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
+    return sum(1 for ch in letters if _ARABIC_LETTER.match(ch)) / len(letters) if letters else 0.0
+
+
+def is_looping(output: str, source: str = "") -> bool:
+    """A repetition loop: an n-gram (n ≤ 4) repeated back to back (3× for n ≥ 2, 4× for one word)
+    that the source does not repeat itself, or an output far longer than its source."""
+    words = output.split()
+    if source and len(words) > 3 * len(source.split()) + 10:
+        return True
+    for n in range(1, 5):
+        need = 4 if n == 1 else 3
+        for i in range(len(words) - n * need + 1):
+            gram = words[i : i + n]
+            repeated = all(words[i + k * n : i + (k + 1) * n] == gram for k in range(1, need))
+            if repeated and " ".join(gram * need) not in " ".join(source.split()):
+                return True
+    return False
