@@ -184,7 +184,8 @@ class TransformersEngine(TokenizerMixin):
         with torch.inference_mode():
             hidden = self.model.get_encoder()(**enc).last_hidden_state
             sequences = self.model.generate(  # generate expands its encoder_outputs for beams, in place
-                encoder_outputs=self._output_cls(last_hidden_state=hidden), attention_mask=enc["attention_mask"], max_length=None,
+                encoder_outputs=self._output_cls(last_hidden_state=hidden), attention_mask=enc["attention_mask"],
+                max_length=None,
                 max_new_tokens=options.max_new_tokens, min_new_tokens=options.min_new_tokens or None,
                 num_beams=options.num_beams, no_repeat_ngram_size=options.no_repeat_ngram_size,
                 length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,

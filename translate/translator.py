@@ -102,20 +102,22 @@ class Translator:
     def translate(self, sentences: Sequence[str], progress: Progress | None = None) -> list[SentenceTranslation]:
         """One SentenceTranslation per input sentence, in order."""
         units: list[_Unit] = []
-        for i, sentence in enumerate(sentences):
-            if has_words(sentence):
-                pieces = self._pieces(sentence)
-                units += [_Unit(i, p, flags={SPLIT} if len(pieces) > 1 else set()) for p in pieces]
+        worded = [(i, s) for i, s in enumerate(sentences) if has_words(s)]
+        counts = self.engine.count_tokens([s for _, s in worded])
+        for (i, sentence), n in zip(worded, counts):
+            pieces = [sentence] if n <= self.max_sentence_tokens else self._pieces(sentence)
+            units += [_Unit(i, p, flags={SPLIT} if len(pieces) > 1 else set()) for p in pieces]
         self._fill(units, progress)
-        return [self._assemble(s, [u for u in units if u.sentence == i]) for i, s in enumerate(sentences)]
+        by_sentence: dict[int, list[_Unit]] = {}
+        for u in units:
+            by_sentence.setdefault(u.sentence, []).append(u)
+        return [self._assemble(s, by_sentence.get(i, [])) for i, s in enumerate(sentences)]
 
     # -- pieces -------------------------------------------------------------------------------------
 
     def _pieces(self, sentence: str) -> list[str]:
-        """The sentence itself, or clause-sized pieces, or token windows: never truncated."""
+        """Clause-sized pieces of an over-long sentence, or token windows: never truncated."""
         limit = self.max_sentence_tokens
-        if self.engine.count_tokens([sentence])[0] <= limit:
-            return [sentence]
         clauses = split_clauses(sentence)
         counts = self.engine.count_tokens(clauses)
         pieces: list[str] = []
