@@ -252,7 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err), err.code)
     except ConfigError as err:
         return _fail(str(err), 2)
-    except (InputError, ModelNotAvailable) as err:
+    except ModelNotAvailable as err:
+        code = _fail(str(err), 1)
+        print("tarjama: hint: to check an install without weights, `make demo` runs the same pipeline on "
+              "generated random-weight models (labelled DEMO; the output is noise).", file=sys.stderr)
+        return code
+    except InputError as err:
         return _fail(str(err), 1)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
@@ -261,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"tarjama: error: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:
+        print(f"tarjama: error: {line}", file=sys.stderr)
     return code
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from summarize.summarizer import Summarizer, Summary
 from tarjama.documents import Document, InputError, validate_text
-from tarjama.registry import ENGINES, EngineCache, ModelSpec, Registry
+from tarjama.registry import ENGINES, EngineCache, ModelNotAvailable, ModelSpec, Registry
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
 from translate.segment import Segmented, segment
 from translate.translator import Memory, Translator
@@ -61,11 +61,22 @@ class Pipeline:
         return Summarizer(self._engine(spec), spec.generate, max_input_tokens=spec.max_input_tokens)
 
     def preload(self, targets: Iterable[str] | None = None, summarize: bool = True) -> list[ModelInfo]:
-        """Load the models now (the web app does this at start-up) and describe them."""
+        """Load every model a run needs now, and describe them.
+
+        All unavailable models are reported together (one line each), so a user fixes them in one go.
+        """
         specs = [self.registry.translation_spec(t) for t in (targets or self.targets)]
         if summarize and self.registry.summarization:
             specs.append(self.registry.summarization_spec())
-        return [self._info(s) for s in specs]
+        infos, missing = [], []
+        for spec in specs:
+            try:
+                infos.append(self._info(spec))
+            except ModelNotAvailable as err:
+                missing.append(str(err))
+        if missing:
+            raise ModelNotAvailable("\n".join(missing))
+        return infos
 
     def run(self, text: str | Document, targets: Sequence[str] = ("en", "es"), summarize: bool = True, *,
             progress: StageProgress | None = None) -> ArticleResult:
@@ -78,6 +89,7 @@ class Pipeline:
         targets = self._targets(targets)
         started = time.perf_counter()
         prepared = [self._prepare(item) for item in items]
+        self.preload(targets, summarize)
         timings = {"segment": time.perf_counter() - started}
         summaries: list[Summary | None] = [None] * len(prepared)
         if summarize:

@@ -18,7 +18,7 @@ import yaml
 
 from translate.engine import Engine, GenerationOptions, ModelLoadError, TransformersEngine
 
-DEFAULT_MODELS = Path(__file__).with_name("models.yaml")  # a link to the repo's models.yaml
+DEFAULT_MODELS = Path(__file__).with_name("models.yaml").resolve()  # in a checkout: a link to ../models.yaml
 ENV_MODELS = "TARJAMA_MODELS"
 TASKS = ("translation", "summarization")
 BACKENDS = ("auto", "transformers", "ctranslate2")
