@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import tiny_models  # noqa: E402
 
-CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = tiny_models.CORPUS  # ../shared/corpus, or $TARJAMA_CORPUS
 SEED = REPO / "examples" / "seed_article.ar.txt"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import sys
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
 
 # A few lines for when ../shared/corpus is absent (a user's machine): enough to train tiny tokenizers.
 _FALLBACK = {

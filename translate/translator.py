@@ -32,6 +32,7 @@ MEMORY = "memory"                # came from the translation memory
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
 _NUMBER = re.compile(r"\d+(?:[.,٫٬]\d+)*")
+_CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 6+ times: "وقوقوقوقوقوق"
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
 
@@ -227,10 +228,14 @@ def arabic_share(text: str) -> float:
 
 
 def is_looping(output: str, source: str = "") -> bool:
-    """A repetition loop: an n-gram (n ≤ 4) repeated back to back (3× for n ≥ 2, 4× for one word)
-    that the source does not repeat itself, or an output far longer than its source."""
+    """A repetition loop: an n-gram (n ≤ 4) repeated back to back (3× for n ≥ 2, 4× for one word),
+    or a few letters repeated 6× inside a word, that the source does not repeat itself; or an output
+    far longer than its source."""
     words = output.split()
     if source and len(words) > 3 * len(source.split()) + 10:
+        return True
+    looped = _CHAR_LOOP.search(output)
+    if looped and looped.group(0) not in source:
         return True
     for n in range(1, 5):
         need = 4 if n == 1 else 3
