@@ -182,3 +182,31 @@ def test_missing_local_folder(tmp_path: Path) -> None:
     path = write(tmp_path, "translation:\n  ar-en: {model: ./nowhere}\n")
     with pytest.raises(ModelNotAvailable, match=r"translation\.ar-en\.model: folder .*nowhere does not exist"):
         resolve(Registry.load(path).translation_spec("en"))
+
+
+def test_models_pull_without_network_says_what_to_do(tmp_path: Path) -> None:
+    env = {"HF_HOME": str(tmp_path / "hf"), "TARJAMA_MODELS": str(hub_yaml(tmp_path)), "HF_HUB_OFFLINE": "1"}
+    proc = run_cli("models", "pull", "ar-en", env=env)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert "Helsinki-NLP/opus-mt-ar-en" in err and "model: /path/to/folder" in err
+
+
+def test_models_pull_unknown_key_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run_cli("models", "pull", "ar-zz", env={"TARJAMA_MODELS": str(hub_yaml(tmp_path))})
+    assert proc.returncode == 2 and "no entry named ar-zz" in proc.stderr.decode()
+
+
+def test_engines_load_lazily_and_once(models_yaml: Path) -> None:
+    from tarjama.pipeline import Pipeline
+    from tarjama.registry import EngineCache
+
+    cache = EngineCache()
+    first = Pipeline(Registry.load(models_yaml), engines=cache)
+    assert cache.loaded() == []  # building a pipeline loads nothing
+    engine = first.translator("en").engine
+    second = Pipeline(Registry.load(models_yaml), engines=cache)
+    assert second.translator("en").engine is engine
+    assert len(cache.loaded()) == 1
+    second.run("قال الوزير إن الاجتماع انتهى.", targets=("en",), summarize=False)
+    assert len(cache.loaded()) == 1  # ar-es and mT5 were not needed, so not loaded
