@@ -14,8 +14,9 @@ from pathlib import Path
 
 from summarize.summarizer import Summarizer, Summary
 from tarjama.documents import Document, InputError, validate_text
-from tarjama.registry import ENGINES, EngineCache, ModelNotAvailable, ModelSpec, Registry
+from tarjama.registry import ENGINES, EngineCache, ModelNotAvailable, ModelSpec, Registry, cache_dir
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
+from translate.memory import SQLiteMemory
 from translate.segment import Segmented, segment
 from translate.translator import Memory, Translator
 
@@ -42,10 +43,15 @@ class Pipeline:
         self.backend = backend
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None, *, memory: Memory | None = None,
+    def from_config(cls, path: str | Path | None = None, *, memory: Memory | bool | str | Path | None = True,
                     backend: str | None = None) -> Pipeline:
-        """Read models.yaml (``path``, else $TARJAMA_MODELS, else the default) without loading models."""
-        return cls(Registry.load(path), memory=memory, backend=backend)
+        """Read models.yaml (``path``, else $TARJAMA_MODELS, else the default) without loading models.
+
+        ``memory``: True (default) is the translation memory at ``<tarjama cache>/memory.sqlite``
+        (``tarjama.registry.cache_dir()``); a path is a memory file there; False or None runs without
+        one (``--no-memory``); a ``Memory`` object is used as is.
+        """
+        return cls(Registry.load(path), memory=open_memory(memory), backend=backend)
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -58,7 +64,8 @@ class Pipeline:
 
     def summarizer(self) -> Summarizer:
         spec = self.registry.summarization_spec()
-        return Summarizer(self._engine(spec), spec.generate, max_input_tokens=spec.max_input_tokens)
+        return Summarizer(self._engine(spec), spec.generate, max_input_tokens=spec.max_input_tokens,
+                          memory=self.memory, strategy=spec.strategy)
 
     def preload(self, targets: Iterable[str] | None = None, summarize: bool = True) -> list[ModelInfo]:
         """Load every model a run needs now, and describe them.
@@ -186,6 +193,18 @@ class Pipeline:
     def _tick(progress: StageProgress | None, stage: str, fraction: float) -> None:
         if progress:
             progress(stage, fraction)
+
+
+def open_memory(memory: Memory | bool | str | Path | None = True) -> Memory | None:
+    """The translation memory ``Pipeline.from_config(memory=...)`` describes (see there); never raises:
+    an unusable file gives a memory that warns once and stays off."""
+    if memory is None or memory is False:
+        return None
+    if memory is True:
+        memory = cache_dir() / "memory.sqlite"
+    if isinstance(memory, (str, Path)):
+        return SQLiteMemory(memory)
+    return memory
 
 
 def _reshape(flat: list[SentenceResult], shape: list[int]) -> list[list[SentenceResult]]:

@@ -20,6 +20,20 @@ CORPUS = tiny_models.CORPUS  # ../shared/corpus, or $TARJAMA_CORPUS
 SEED = REPO / "examples" / "seed_article.ar.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tarjama_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point tarjama's cache (CTranslate2 conversions, translation memory) at a session temp dir:
+    tests never write to the real ~/.cache.  Subprocesses (run_cli) inherit it."""
+    path = tmp_path_factory.mktemp("tarjama-cache")
+    old = os.environ.get("TARJAMA_CACHE")
+    os.environ["TARJAMA_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("TARJAMA_CACHE", None)
+    else:
+        os.environ["TARJAMA_CACHE"] = old
+
+
 @pytest.fixture(scope="session")
 def models_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """models.yaml for tiny random-weight Marian (ar-en, ar-es) and mT5 models in the real layouts."""

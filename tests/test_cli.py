@@ -111,7 +111,8 @@ def test_config_error_is_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.decode().strip() == (
         f"tarjama: error: {bad}: translation.ar-en.beams: unknown key (allowed: backend, compute_type, device, "
-        "generate, license, low_confidence, max_input_tokens, max_sentence_tokens, model, revision, threads)")
+        "generate, license, low_confidence, max_input_tokens, max_sentence_tokens, model, revision, strategy, "
+        "threads)")
 
 
 def test_unknown_language_is_exit_2(models_yaml: Path) -> None:

@@ -210,3 +210,18 @@ def test_engines_load_lazily_and_once(models_yaml: Path) -> None:
     assert len(cache.loaded()) == 1
     second.run("قال الوزير إن الاجتماع انتهى.", targets=("en",), summarize=False)
     assert len(cache.loaded()) == 1  # ar-es and mT5 were not needed, so not loaded
+
+
+def test_summary_strategy_is_validated(tmp_path: Path) -> None:
+    base = "translation:\n  ar-en: {model: x}\nsummarization:\n  ar: {model: y%s}\n"
+    path = tmp_path / "models.yaml"
+    path.write_text(base % ", strategy: lead")
+    assert Registry.load(path).summarization_spec().strategy == "lead"
+    path.write_text(base % "")
+    assert Registry.load(path).summarization_spec().strategy == "chunk-merge"
+    path.write_text(base % ", strategy: best")
+    with pytest.raises(ConfigError, match=r"summarization\.ar\.strategy"):
+        Registry.load(path)
+    path.write_text("translation:\n  ar-en: {model: x, strategy: lead}\n")
+    with pytest.raises(ConfigError, match="only summarization"):
+        Registry.load(path)

@@ -71,3 +71,18 @@ def test_empty_text_has_empty_summary(summarizer: Summarizer) -> None:
     [s] = summarizer.summarize_many([""])
     assert (s.text, s.chunks) == ("", 0)
     assert summarizer.engine.inputs == []
+
+
+def test_lead_strategy_is_one_pass_over_the_first_chunk(summarizer: Summarizer, longest: dict) -> None:
+    """models.yaml ``strategy: lead``: one model pass, the first chunk only — and the result says so."""
+    text = segment(longest["text"]).text
+    lead = Summarizer(summarizer.engine, summarizer.options, strategy="lead")
+    chunks = lead.chunk(text)
+    summarizer.engine.inputs.clear()
+    s = lead.summarize(text)
+    assert summarizer.engine.inputs == chunks[:1]
+    assert (s.strategy, s.chunks, s.rounds) == ("lead", len(chunks), 1)
+    short = lead.summarize("قال الوزير إن الاجتماع انتهى.")
+    assert short.strategy == "single"
+    with pytest.raises(ValueError, match="strategy"):
+        Summarizer(summarizer.engine, strategy="first-and-last")

@@ -4,7 +4,8 @@ from importlib import import_module
 
 _EXPORTS = {
     "Engine": "translate.engine", "GenerationOptions": "translate.engine", "Hypothesis": "translate.engine",
-    "TransformersEngine": "translate.engine", "SentenceTranslation": "translate.translator",
+    "TransformersEngine": "translate.engine", "CTranslate2Engine": "translate.engine",
+    "SQLiteMemory": "translate.memory", "SentenceTranslation": "translate.translator",
     "Translator": "translate.translator",
 }
 __all__ = sorted(_EXPORTS)

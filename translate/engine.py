@@ -8,6 +8,7 @@ across engines and used to flag low-confidence sentences.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -28,9 +29,27 @@ class GenerationOptions:
     no_repeat_ngram_size: int = 0
     length_penalty: float = 1.0
     repetition_penalty: float = 1.0
+    # Benchmarks only: random-weight models stop at arbitrary lengths, so bench/run.py forces realistic
+    # ones.  When set, every output of a batch has exactly that many tokens and no EOS (each engine decodes
+    # without stopping; Marian's forced final EOS is off too): ``fixed_new_tokens`` tokens, else
+    # round(``fixed_length_ratio`` × the batch's mean source tokens).  Scores are then the engine's own.
+    fixed_new_tokens: int = 0
+    fixed_length_ratio: float = 0.0
 
     def replace(self, **changes: Any) -> GenerationOptions:
         return replace(self, **changes)
+
+    @property
+    def fixed(self) -> bool:
+        """True when output lengths are forced (benchmarks)."""
+        return self.fixed_new_tokens > 0 or self.fixed_length_ratio > 0
+
+    def for_batch(self, source_tokens: Sequence[int]) -> GenerationOptions:
+        """These options for one batch: under forced lengths, min = max = the forced length."""
+        if not self.fixed:
+            return self
+        n = self.fixed_new_tokens or round(self.fixed_length_ratio * sum(source_tokens) / max(len(source_tokens), 1))
+        return replace(self, min_new_tokens=max(n, 1), max_new_tokens=max(n, 1))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,7 +168,8 @@ class TransformersEngine(TokenizerMixin):
         self.model_id = model_id or str(path)
         self.revision = revision
         self.device = resolve_device(device)
-        self.compute_type = "float32" if compute_type in ("auto", "int8") else compute_type
+        # int8 types are CTranslate2's; an auto fallback from CTranslate2 lands here with one of them.
+        self.compute_type = "float32" if compute_type == "auto" or compute_type.startswith("int8") else compute_type
         self.max_input_tokens = max_input_tokens
         self.calls = 0
         if self.device == "cpu":
@@ -181,6 +201,8 @@ class TransformersEngine(TokenizerMixin):
         torch = self._torch
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
                              max_length=self.max_input_tokens).to(self.device)
+        options = options.for_batch(enc["attention_mask"].sum(dim=1).tolist())
+        fixed = {"forced_eos_token_id": None} if options.fixed else {}  # benchmarks: no final EOS either
         with torch.inference_mode():
             hidden = self.model.get_encoder()(**enc).last_hidden_state
             sequences = self.model.generate(  # generate expands its encoder_outputs for beams, in place
@@ -189,11 +211,11 @@ class TransformersEngine(TokenizerMixin):
                 max_new_tokens=options.max_new_tokens, min_new_tokens=options.min_new_tokens or None,
                 num_beams=options.num_beams, no_repeat_ngram_size=options.no_repeat_ngram_size,
                 length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,
-                do_sample=False, early_stopping=None if options.num_beams == 1 else True,
+                do_sample=False, early_stopping=None if options.num_beams == 1 else True, **fixed,
             )
             steps = self._token_log_probs(hidden, enc["attention_mask"], sequences)
         tokens = sequences[:, 1:]  # drop the decoder start token
-        mask = tokens != self.model.generation_config.pad_token_id
+        mask = self._until_eos(tokens)
         steps = steps.masked_fill(~mask, 0.0)
         counts = mask.sum(dim=1).clamp(min=1)
         scores = (steps.sum(dim=1) / counts).tolist()
@@ -201,6 +223,16 @@ class TransformersEngine(TokenizerMixin):
         ids = [tuple(row[m].tolist()) for row, m in zip(tokens, mask)]
         return [Hypothesis(t.strip(), float(s), int(n), i)
                 for t, s, n, i in zip(decoded, scores, counts.tolist(), ids)]
+
+    def _until_eos(self, tokens: Any) -> Any:
+        """True for each token up to and including the first EOS.
+
+        Finished rows are filled after their EOS, with pad or — when pad_token_id is 0, as in mT5 —
+        with EOS again (transformers' beam search: ``pad_token_id or eos_token_id``); neither is output.
+        """
+        eos = self.model.generation_config.eos_token_id
+        is_eos = self._torch.isin(tokens, self._torch.tensor(eos if isinstance(eos, list) else [eos]))
+        return (is_eos.int().cumsum(dim=1) - is_eos.int()) == 0
 
     def _token_log_probs(self, hidden: Any, attention_mask: Any, sequences: Any, rows: int = 8) -> Any:
         """Teacher-forced log-prob of every token of ``sequences`` (after the start token), a few rows at a time."""
@@ -213,3 +245,258 @@ class TransformersEngine(TokenizerMixin):
             logp = torch.log_softmax(logits.float(), dim=-1)
             out.append(logp.gather(-1, seq[:, 1:, None]).squeeze(-1))
         return torch.cat(out)
+
+
+# -- CTranslate2 -------------------------------------------------------------------------------------------
+
+T5_FAMILY = ("t5", "mt5", "umt5")  # float16 overflows in these (NaNs): never float16 for them
+SCORE_FLOATS = 16_000_000  # logits one re-scoring call may hold (64 MB in float32)
+
+
+def model_type(folder: str | Path) -> str:
+    """``model_type`` of a Hugging Face folder's config.json ("marian", "mt5", ...); "" when unknown."""
+    try:
+        return str(json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("model_type", ""))
+    except (OSError, ValueError):
+        return ""
+
+
+def ct2_device(device: str = "auto") -> str:
+    """``auto`` is CUDA when CTranslate2 sees a GPU (without importing torch), else CPU."""
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def ct2_compute_type(compute_type: str, device: str, kind: str) -> str:
+    """The compute type a CTranslate2 model of ``kind`` (a model_type) runs in on ``device``.
+
+    ``auto``: int8 on CPU (≈ 2.5× float32 there, see FIELD-NOTES); on CUDA float16 for Marian and
+    bfloat16 for the T5 family (float16 gives NaNs in mT5), float32 where the GPU lacks bfloat16.
+    An explicit float16 type for mT5 is refused rather than left to produce NaNs.
+    """
+    import ctranslate2
+
+    if compute_type == "auto":
+        if device != "cuda":
+            return "int8"
+        if kind not in T5_FAMILY:
+            return "float16"
+        try:
+            supported = ctranslate2.get_supported_compute_types("cuda")
+        except RuntimeError:  # no usable GPU here: loading will say so; assume a current one
+            supported = {"bfloat16"}
+        return "bfloat16" if "bfloat16" in supported else "float32"
+    if kind in T5_FAMILY and "float16" in compute_type and "bfloat16" not in compute_type:
+        raise ModelLoadError(f"compute_type {compute_type}: mT5 gives NaNs in float16; use int8, bfloat16 "
+                             "or float32")
+    return compute_type
+
+
+class CTranslate2Engine(TokenizerMixin):
+    """The fast engine: a CTranslate2 conversion of the same weights, tokenized by the model's own tokenizer.
+
+    ``path`` is the converted folder (the registry makes it); ``tokenizer_path`` the original
+    Hugging Face folder, which also supplies generation facts CTranslate2 does not keep (Marian's
+    forced final EOS).  Outputs and scores follow TransformersEngine: where CTranslate2's own score
+    is not the raw mean token log-probability (logits processors active, an EOS appended), the
+    hypothesis is re-scored by one teacher-forced ``score_batch`` pass.
+    """
+
+    name = "ctranslate2"
+
+    def __init__(self, path: str | Path, tokenizer_path: str | Path, *, model_id: str | None = None,
+                 revision: str = "local", device: str = "auto", compute_type: str = "auto", threads: int = 0,
+                 max_input_tokens: int = 512) -> None:
+        import ctranslate2
+
+        self.model_id = model_id or str(tokenizer_path)
+        self.revision = revision
+        self.folder = Path(path)  # the converted model
+        self.device = ct2_device(device)
+        self.kind = model_type(tokenizer_path)
+        self.compute_type = ct2_compute_type(compute_type, self.device, self.kind)
+        self.max_input_tokens = max_input_tokens
+        self.threads = threads or default_threads()
+        self.calls = 0
+        try:
+            self.translator = ctranslate2.Translator(str(path), device=self.device, compute_type=self.compute_type,
+                                                     intra_threads=self.threads, inter_threads=1)
+            self.tokenizer = load_tokenizer(tokenizer_path)
+        except (OSError, ValueError, RuntimeError) as err:
+            supported = ", ".join(sorted(ctranslate2.get_supported_compute_types(self.device)))
+            raise ModelLoadError(f"{self.model_id}: cannot load CTranslate2 model {path} on {self.device} "
+                                 f"({self.compute_type}): {err} (this device supports: {supported})") from err
+        self.eos = self.tokenizer.eos_token
+        self.forced_eos = _generation_config(tokenizer_path).get("forced_eos_token_id") is not None
+
+    def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]:
+        """Decode a batch with ``translate_batch``; hypotheses and scores as TransformersEngine gives them."""
+        if not texts:
+            return []
+        self.calls += 1
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_input_tokens)["input_ids"]
+        source = [self.tokenizer.convert_ids_to_tokens(row) for row in ids]
+        options = options.for_batch([len(row) for row in ids])
+        # Marian ends at max_new_tokens with a forced EOS (generation_config.forced_eos_token_id):
+        # decode one token less and append it.  Not under forced benchmark lengths, which have no EOS.
+        append_eos = self.forced_eos and not options.fixed
+        longest = options.max_new_tokens - (1 if append_eos else 0)
+        results = self._decode(source, options, longest) if longest > 0 else None
+        hyps, rescore = [], []
+        for i in range(len(source)):
+            tokens = list(results[i].hypotheses[0]) if results else []
+            ended = bool(tokens) and tokens[-1] == self.eos
+            score = results[i].scores[0] * len(tokens) ** options.length_penalty if tokens else 0.0  # undo / n^lp
+            if append_eos and not ended:
+                tokens.append(self.eos)
+                rescore.append(i)
+            hyps.append((tokens, score))
+        if _distorted(options):
+            rescore = list(range(len(source)))
+        for i, total in zip(rescore, self._raw_log_probs([source[i] for i in rescore], [hyps[i][0] for i in rescore])):
+            hyps[i] = (hyps[i][0], total)
+        _release_free_memory()
+        return [self._hypothesis(tokens, total) for tokens, total in hyps]
+
+    def _decode(self, source: list[list[str]], options: GenerationOptions, longest: int) -> list[Any]:
+        return self.translator.translate_batch(
+            source, beam_size=options.num_beams, length_penalty=options.length_penalty,
+            repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
+            max_decoding_length=longest, min_decoding_length=min(options.min_new_tokens, longest),
+            max_input_length=0, return_scores=True, return_end_token=True)
+
+    def _raw_log_probs(self, source: list[list[str]], targets: list[list[str]]) -> list[float]:
+        """Summed log-probs of ``targets`` under the raw distribution (teacher-forced, as TransformersEngine)."""
+        if not source:
+            return []
+        body = [t[:-1] if t and t[-1] == self.eos else t for t in targets]
+        # score_batch materializes rows × length × vocabulary logits: for mT5 (250k) ~84 MB a summary.
+        # Score few rows at a time so the memory stays bounded (~SCORE_FLOATS floats).
+        rows = max(1, SCORE_FLOATS // (max(1, *(len(t) for t in targets)) * len(self.tokenizer)))
+        scored = self.translator.score_batch(source, body, max_input_length=0, max_batch_size=rows)
+        # score_batch always scores a final EOS; drop it where the hypothesis stopped at its length limit.
+        return [sum(r.log_probs if t and t[-1] == self.eos else r.log_probs[:-1])
+                for r, t in zip(scored, targets)]
+
+    def _hypothesis(self, tokens: list[str], total: float) -> Hypothesis:
+        token_ids = tuple(self.tokenizer.convert_tokens_to_ids(tokens))
+        text = self.tokenizer.decode(token_ids, skip_special_tokens=True).strip()
+        return Hypothesis(text, float(total) / max(len(tokens), 1), len(tokens), token_ids)
+
+
+# The tokenizer classes of the model types tarjama runs, for folders whose tokenizer_config.json does not
+# name one (the opus-mt and XLSum repos do not).
+_TOKENIZERS = {"marian": "MarianTokenizer", "t5": "T5Tokenizer", "mt5": "T5Tokenizer", "umt5": "T5Tokenizer"}
+
+
+def load_tokenizer(folder: str | Path) -> Any:
+    """The tokenizer CTranslate2Engine uses: the folder's Hugging Face one, without importing torch —
+    except for the T5 family, read with sentencepiece itself (SpmTokenizer).
+
+    AutoTokenizer reads the model config through transformers' configuration module, which imports
+    torch (~180 MB of RSS) — dead weight in a CTranslate2-only process; naming the class and taking
+    it from transformers' lazy top level imports only its tokenization module.  mT5's Hugging Face
+    tokenizer is a `tokenizers` Unigram model whose 250k-piece trie takes ~340 MB; sentencepiece
+    holds the same model in ~50 MB.
+    """
+    import transformers
+
+    if model_type(folder) in T5_FAMILY and (Path(folder) / "spiece.model").is_file():
+        return SpmTokenizer(Path(folder) / "spiece.model")
+    try:
+        config = json.loads((Path(folder) / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    name = config.get("tokenizer_class") or _TOKENIZERS.get(model_type(folder))
+    cls = getattr(transformers, str(name).removesuffix("Fast"), None) if name else None
+    return (cls or transformers.AutoTokenizer).from_pretrained(str(folder))
+
+
+class SpmTokenizer:
+    """The slice of a Hugging Face T5Tokenizer that tarjama's engines use, on sentencepiece itself.
+
+    Same pieces and ids as transformers' T5Tokenizer (pad 0, EOS 1 appended, unk 2; ids past the
+    sentencepiece model are CTranslate2's ``<extra_id_N>``), same decoding (special tokens skipped).
+    The two Unigram implementations break exact ties between equally scored segmentations
+    differently: tests/test_ct2.py measures how often (a few long articles in a thousand texts).
+    """
+
+    pad_token, eos_token, unk_token = "<pad>", "</s>", "<unk>"
+    pad_token_id, eos_token_id, unk_token_id = 0, 1, 2
+
+    def __init__(self, path: Path) -> None:
+        import sentencepiece
+
+        self.sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
+        self.size = self.sp.get_piece_size()
+        self._special = {self.pad_token_id, self.eos_token_id, self.unk_token_id}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __call__(self, texts: str | Sequence[str], *, add_special_tokens: bool = True, truncation: bool = False,
+                 max_length: int | None = None, **_: Any) -> dict[str, Any]:
+        one = isinstance(texts, str)
+        ids = self.sp.encode([texts] if one else list(texts))
+        if truncation and max_length:  # as transformers: cut the text, keep the EOS
+            ids = [row[: max_length - 1 if add_special_tokens else max_length] for row in ids]
+        if add_special_tokens:
+            ids = [[*row, self.eos_token_id] for row in ids]
+        return {"input_ids": ids[0] if one else ids}
+
+    def convert_ids_to_tokens(self, ids: Sequence[int]) -> list[str]:
+        return [self.sp.id_to_piece(i) if i < self.size else f"<extra_id_{i - self.size}>" for i in ids]
+
+    def convert_tokens_to_ids(self, tokens: Sequence[str]) -> list[int]:
+        out = []
+        for t in tokens:
+            extra = t.startswith("<extra_id_") and t.endswith(">") and t[10:-1].isdigit()
+            out.append(self.size + int(t[10:-1]) if extra else self.sp.piece_to_id(t))
+        return out
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = False) -> str:
+        keep = [i for i in ids if i < self.size and not (skip_special_tokens and i in self._special)]
+        return self.sp.decode(keep)
+
+
+def _release_free_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc ``malloc_trim``) after each CTranslate2 call.
+
+    CTranslate2's worker threads allocate their per-call buffers (mT5's cross-attention caches: ~150
+    MB a chunk) in glibc's per-thread arenas, which keep freed memory: without this, RSS grows call
+    after call to the sum of every thread's largest working set (measured: 1.78 GB instead of 1.40
+    GB peak for the seed article, three models resident).  The call costs well under a millisecond.
+    """
+    global _TRIM
+    if _TRIM is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None
+
+
+def _distorted(options: GenerationOptions) -> bool:
+    """CTranslate2 applies these to the logits before its softmax: its scores are then not the raw ones.
+
+    (Under forced benchmark lengths the min-length mask is part of the forcing, not a setting: kept.)
+    """
+    return (options.no_repeat_ngram_size > 0 or options.repetition_penalty != 1.0
+            or (options.min_new_tokens > 0 and not options.fixed))
+
+
+def _generation_config(folder: str | Path) -> dict[str, Any]:
+    try:
+        return json.loads((Path(folder) / "generation_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

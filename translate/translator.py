@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from translate.engine import Engine, GenerationOptions, Hypothesis
+from translate.memory import namespace
 from translate.segment import segment, split_clauses
 
 Progress = Callable[[int, int], None]  # (units done, units total)
@@ -67,6 +68,11 @@ class _Unit:
 class Translator:
     """Translate sentences with one engine; stands alone (``Translator(engine).translate([...])``)."""
 
+    # Re-decode looping outputs with no_repeat_ngram_size=3 (flag "repetition").  Off only in bench/run.py:
+    # random-weight models loop on nearly every sentence, real ones rarely, so the guard would double
+    # the benchmark's work for no product reason.
+    repetition_guard = True
+
     def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
                  max_sentence_tokens: int = 200, batch_tokens: int = 4096, max_batch_size: int = 64,
                  low_confidence: float = -1.0, memory: Memory | None = None) -> None:
@@ -81,9 +87,7 @@ class Translator:
     @property
     def namespace(self) -> str:
         """What a memory entry depends on besides the source text."""
-        e, o = self.engine, self.options
-        settings = ",".join(f"{k}={v}" for k, v in sorted(o.as_dict().items()))
-        return f"{e.name}|{e.model_id}|{e.revision}|{e.compute_type}|{settings}"
+        return namespace(self.engine, self.options)
 
     def translate_text(self, text: str, progress: Progress | None = None) -> list[list[SentenceTranslation]]:
         """Clean and segment ``text``, then translate it paragraph by paragraph."""
@@ -141,22 +145,33 @@ class Translator:
     # -- model calls --------------------------------------------------------------------------------
 
     def _fill(self, units: list[_Unit], progress: Progress | None) -> None:
-        """Give every unit a hypothesis: memory first, then the engine on each distinct text once."""
+        """Give every unit a hypothesis: memory first, then the engine on each distinct text once.
+
+        The memory keeps the first decoding (loops included) under the model's settings and the
+        guarded re-decoding under the guard's settings, so a second run replays the same steps —
+        same text, same flags — without calling the model.
+        """
         texts = list(dict.fromkeys(u.text for u in units))
-        found = self.memory.lookup(self.namespace, texts) if (self.memory and texts) else {}
-        todo = [t for t in texts if t not in found]
-        fresh = self._generate(todo, progress)
-        looping = [t for t, h in fresh.items() if is_looping(h.text, t)]
+        hyps, remembered = self._remembered(texts, self.options, progress)
+        looping = [t for t in texts if self.repetition_guard and is_looping(hyps[t].text, t)]
         if looping:
-            guarded = self._generate(looping, None, self.options.replace(no_repeat_ngram_size=3))
-            fresh.update(guarded)
-        if self.memory and fresh:
-            self.memory.store(self.namespace, fresh)
-        looped = set(looping)
+            guarded, guarded_remembered = self._remembered(looping, self.options.replace(no_repeat_ngram_size=3))
+            hyps.update(guarded)
+            remembered -= set(looping) - guarded_remembered
         for u in units:
-            u.hyp = found.get(u.text) or fresh[u.text]
-            u.flags |= {MEMORY} if u.text in found else set()
-            u.flags |= {REPETITION} if u.text in looped else set()
+            u.hyp = hyps[u.text]
+            u.flags |= {MEMORY} if u.text in remembered else set()
+            u.flags |= {REPETITION} if u.text in looping else set()
+
+    def _remembered(self, texts: list[str], options: GenerationOptions,
+                    progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
+        """Hypotheses for ``texts`` under ``options`` (memory, then the engine), and which came from memory."""
+        ns = namespace(self.engine, options)
+        found = self.memory.lookup(ns, texts) if (self.memory is not None and texts) else {}
+        fresh = self._generate([t for t in texts if t not in found], progress, options)
+        if self.memory is not None and fresh:
+            self.memory.store(ns, fresh)
+        return {**found, **fresh}, set(found)
 
     def _generate(self, texts: Sequence[str], progress: Progress | None,
                   options: GenerationOptions | None = None) -> dict[str, Hypothesis]:

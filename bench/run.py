@@ -1,0 +1,449 @@
+"""Speed of tarjama against a plain Transformers pipeline, side by side, on real news articles.
+
+    python bench/make_models.py /tmp/bench-models          # once: real-architecture random-weight models
+    python bench/run.py --models /tmp/bench-models          # full run (≈ 25 min on 2 cores), Markdown table
+    python bench/run.py --models /tmp/bench-models --quick --json   # ≈ 4 min, one JSON object
+
+Cases, each in a fresh process per run (cold start and peak RSS are per process), run round-robin
+so that machine noise spreads over all of them:
+
+  a1  the baseline a user writes from the model cards: fp32 Transformers, one ``model.generate`` per
+      sentence and per language, one for the summary (the XLSum card's code: input padded and cut to
+      512 tokens, num_beams 4, no_repeat_ngram_size 2), then the Arabic summary translated with one
+      call per language; the models' own generation settings (opus-mt: num_beams 4).
+  a2  the same fp32 models, sentences in padded batches of 32 (document order).
+  b   tarjama, Transformers engine (float32): Pipeline.run, memory off.
+  c   tarjama, CTranslate2 engine, int8: Pipeline.run, memory off.
+  d   raw ``ctranslate2.Translator.translate_batch`` replaying exactly the token batches and decoding
+      options tarjama's case c sent (recorded in an untimed extra pass): the ceiling for c.
+
+Every case translates the same sentences (tarjama's segmentation) into English and Spanish and
+summarizes the article.  tarjama's repetition guard (re-decoding looping outputs) is off in b and c:
+random weights loop on nearly every sentence, which real models do not.
+
+Random weights stop at arbitrary lengths, so every output is forced to a realistic length in every
+case: round(1.2 × mean source tokens) tokens per padded batch (per sentence in a1; tokens counted
+with EOS, as the encoder sees them) and 84 tokens per summary, without EOS. Baselines pass
+``min_new_tokens = max_new_tokens = L, forced_eos_token_id=None`` to ``generate``; tarjama gets the
+same through the benchmark-only ``GenerationOptions.fixed_length_ratio`` (1.2) and
+``fixed_new_tokens`` (84) in its models.yaml; raw CTranslate2 replays the min = max decoding lengths
+tarjama used.
+
+Reported per case, min / median / max over the runs: seconds per article (warm; en + es + summaries),
+target tokens/s (all generated tokens, summaries included, over the warm time), peak RSS, and cold
+start (process start → first result, for a 3-sentence text with summary, models loading included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+SEED = REPO / "examples" / "seed_article.ar.txt"
+CASES = ("a1", "a2", "b", "c", "d")
+TITLES = {"a1": "a1 Transformers fp32, one generate per sentence (model cards)",
+          "a2": "a2 Transformers fp32, padded batches of 32",
+          "b": "b tarjama, Transformers engine (float32)",
+          "c": "c tarjama, CTranslate2 int8",
+          "d": "d raw CTranslate2 translate_batch, same batches (ceiling)"}
+RATIO, SUMMARY_TOKENS, BASELINE_BATCH = 1.2, 84, 32
+WARMUP = ("قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الاثنين المقبل. وأضاف أن الوفود ستصل صباحا. "
+          "ولم يذكر تفاصيل أخرى.")
+
+
+# -- articles ----------------------------------------------------------------------------------------------
+
+
+def pick_articles(quick: bool, count: int) -> list[tuple[str, str]]:
+    """The seed article and news articles of typical length (nearest the corpus's median word count).
+
+    Quick runs take one article of ~200 words instead (the 5-minute budget)."""
+    news = []
+    for path in sorted((CORPUS / "news").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                news.append((f"{path.stem.split('_')[0]}:{item['id']}", item["text"]))
+    if not news:
+        sys.exit(f"bench/run.py: no articles under {CORPUS / 'news'} (set TARJAMA_CORPUS)")
+    words = sorted(len(t.split()) for _, t in news)
+    target = 200 if quick else words[len(words) // 2]
+    typical = sorted(news, key=lambda a: (abs(len(a[1].split()) - target), a[0]))
+    if quick:
+        return typical[:1]
+    return [("seed_article", SEED.read_text(encoding="utf-8")), *typical[: count - 1]]
+
+
+# -- the parent: prepare, run every case in fresh processes, aggregate -------------------------------------
+
+
+def write_configs(models: Path, work: Path, threads: int, translation_beams: int = 0,
+                  summary_beams: int = 0, summary_strategy: str = "") -> dict[str, Path]:
+    """models.yaml variants for cases b and c: absolute model paths, forced lengths, threads, and
+    (``--translation-beams``/``--summary-beams``/``--summary-strategy``, to measure those levers)
+    other settings."""
+    text = (models / "models.yaml").read_text(encoding="utf-8")
+    if summary_strategy:
+        licence = "license: CC-BY-NC-SA-4.0 (random-weight bench model)\n"
+        text = text.replace(licence, f"{licence}    strategy: {summary_strategy}\n")
+    if translation_beams:
+        text = text.replace("{num_beams: 4, max_new_tokens: 256}",
+                            f"{{num_beams: {translation_beams}, max_new_tokens: 256}}")
+    if summary_beams:
+        text = text.replace("{num_beams: 4, max_new_tokens: 84,", f"{{num_beams: {summary_beams}, max_new_tokens: 84,")
+    for name in ("opus-mt-ar-en", "opus-mt-ar-es", "mt5-xlsum"):
+        text = text.replace(f"model: {name}\n", f"model: {models.resolve() / name}\n")
+    text = re.sub(r"threads: \d+", f"threads: {threads}", text)
+    text = text.replace("max_new_tokens: 256}", f"max_new_tokens: 256, fixed_length_ratio: {RATIO}}}")
+    text = text.replace("max_new_tokens: 84,", f"max_new_tokens: 84, fixed_new_tokens: {SUMMARY_TOKENS},")
+    assert text.count("fixed_") == 3, "models.yaml of bench/make_models.py expected"
+    out = {}
+    for case, backend, compute in (("b", "transformers", "float32"), ("c", "ctranslate2", "int8")):
+        body = re.sub(r"backend: \w+", f"backend: {backend}", text)
+        out[case] = work / f"models-{case}.yaml"
+        out[case].write_text(re.sub(r"compute_type: \w+", f"compute_type: {compute}", body), encoding="utf-8")
+    return out
+
+
+def convert_once(config: Path) -> float:
+    """CTranslate2 conversions (cached by tarjama) before anything is timed; seconds it took."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tarjama", "models", "convert", "--models", str(config)],
+                          capture_output=True, text=True, cwd=REPO, env=_child_env())
+    if proc.returncode:
+        sys.exit(f"bench/run.py: conversion failed:\n{proc.stderr}")
+    return time.perf_counter() - started
+
+
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+            "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def run_case(case: str, args: argparse.Namespace, job: Path) -> dict[str, Any]:
+    """One fresh process for ``case``; its JSON result, with the cold start measured from here."""
+    started = time.time()
+    proc = subprocess.run([sys.executable, __file__, "--worker", case, "--job", str(job)],
+                          capture_output=True, text=True, cwd=REPO, env=_child_env(), timeout=3600)
+    if proc.returncode:
+        sys.exit(f"bench/run.py: case {case} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["cold_start_s"] = result.pop("first_result_at") - started
+    return result
+
+
+def spread(values: list[float], digits: int = 2) -> dict[str, float]:
+    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
+            "max": round(max(values), digits)}
+
+
+def aggregate(runs: dict[str, list[dict[str, Any]]], articles: list[tuple[str, str]]) -> dict[str, Any]:
+    cases = {}
+    for case, results in runs.items():
+        per_article = [statistics.fmean(r["article_seconds"]) for r in results]
+        cases[case] = {
+            "title": TITLES[case], "runs": len(results),
+            "article_seconds": spread(per_article), "tokens_per_s": spread([r["tokens_per_s"] for r in results], 1),
+            "peak_rss_mb": spread([r["peak_rss_mb"] for r in results], 0),
+            "cold_start_s": spread([r["cold_start_s"] for r in results], 1),
+            "target_tokens": results[0]["target_tokens"],
+            "per_article": {name: spread([r["article_seconds"][i] for r in results])
+                            for i, (name, _) in enumerate(articles)},
+        }
+        if results[0].get("stages"):
+            cases[case]["stages_first_article"] = {k: spread([r["stages"][k] for r in results])
+                                                   for k in results[0]["stages"]}
+    med = {c: v["article_seconds"]["median"] for c, v in cases.items()}
+    out: dict[str, Any] = {"cases": cases}
+    if "c" in med:
+        out["article_seconds"] = med["c"]
+        out["peak_rss_mb"] = cases["c"]["peak_rss_mb"]["median"]
+        if "a1" in med:
+            out["speedup_vs_baseline"] = round(med["a1"] / med["c"], 2)
+        if "a2" in med:
+            out["speedup_vs_batched_baseline"] = round(med["a2"] / med["c"], 2)
+        if "b" in med:
+            out["speedup_vs_tarjama_transformers"] = round(med["b"] / med["c"], 2)
+        if "d" in med:
+            out["overhead_vs_raw_ct2"] = round(med["c"] / med["d"] - 1, 3)
+        if articles[0][0] == "seed_article":
+            out["seed_article_seconds"] = cases["c"]["per_article"]["seed_article"]["median"]
+    return out
+
+
+def machine(threads: int) -> dict[str, Any]:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
+    versions = {}
+    for mod in ("torch", "transformers", "ctranslate2", "tokenizers"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except ImportError:
+            versions[mod] = None
+    return {"cpu": cpu, "cores_available": len(os.sched_getaffinity(0)), "threads": threads,
+            "python": platform.python_version(), "load_avg_start": list(os.getloadavg()), **versions}
+
+
+def parent(args: argparse.Namespace) -> int:
+    models = args.models.resolve()
+    if not (models / "models.yaml").is_file():
+        sys.exit(f"bench/run.py: {models}/models.yaml not found: run python bench/make_models.py {models}")
+    articles = pick_articles(args.quick, args.articles)
+    runs = 1 if args.quick and args.runs is None else (args.runs or 3)
+    cases = [c for c in CASES if c in args.cases.split(",")]
+    info = machine(args.threads)
+    work = Path(tempfile.mkdtemp(prefix="tarjama-runbench-"))
+    configs = write_configs(models, work, args.threads, args.translation_beams, args.summary_beams,
+                            args.summary_strategy)
+    conversion_s = convert_once(configs["c"])
+    job = work / "job.json"
+    job.write_text(json.dumps({"models": str(models), "configs": {k: str(v) for k, v in configs.items()},
+                               "articles": articles, "threads": args.threads, "record": str(work / "batches.json")},
+                              ensure_ascii=False), encoding="utf-8")
+    results: dict[str, list[dict[str, Any]]] = {c: [] for c in cases}
+    started = time.perf_counter()
+    for r in range(runs):
+        for case in cases:
+            if case == "d" and "c" not in cases and not (work / "batches.json").exists():
+                sys.exit("bench/run.py: case d replays case c's batches: include c")
+            results[case].append(run_case(case, args, job))
+            _say(args, f"run {r + 1}/{runs} {case}: {statistics.fmean(results[case][-1]['article_seconds']):.2f} "
+                 f"s/article, {results[case][-1]['tokens_per_s']:.0f} tokens/s")
+    summary = {**aggregate(results, articles), "machine": {**info, "load_avg_end": list(os.getloadavg())},
+               "beams": {"translation": args.translation_beams or 4, "summary": args.summary_beams or 4},
+               "summary_strategy": args.summary_strategy or "chunk-merge",
+               "articles": [{"name": n, "words": len(t.split())} for n, t in articles], "runs": runs,
+               "conversion_s": round(conversion_s, 1), "wall_s": round(time.perf_counter() - started, 1),
+               "forced_lengths": {"translation_ratio": RATIO, "summary_tokens": SUMMARY_TOKENS}}
+    if args.output:
+        args.output.write_text(json.dumps({**summary, "raw": results}, indent=1, ensure_ascii=False))
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(summary, ensure_ascii=False) if args.json else markdown(summary))
+    return 0
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.json or args.verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def markdown(s: dict[str, Any]) -> str:
+    m = s["machine"]
+    names = ", ".join(f"{a['name']} ({a['words']} words)" for a in s["articles"])
+    lines = [f"Machine: {m['cpu']}, {m['cores_available']} cores available, {m['threads']} threads; "
+             f"load average at start {m['load_avg_start'][0]:.2f}, at end {m['load_avg_end'][0]:.2f}; "
+             f"torch {m['torch']}, transformers {m['transformers']}, ctranslate2 {m['ctranslate2']}.",
+             f"Articles: {names}; "
+             f"{s['runs']} runs per case; min / median / max.", "",
+             "| case | s / article | target tokens/s | peak RSS MB | cold start s | tokens |",
+             "|---|---|---|---|---|---|"]
+    fmt = "{min} / **{median}** / {max}"
+    for c in s["cases"].values():
+        lines.append(f"| {c['title']} | {fmt.format(**c['article_seconds'])} | {fmt.format(**c['tokens_per_s'])} "
+                     f"| {fmt.format(**c['peak_rss_mb'])} | {fmt.format(**c['cold_start_s'])} | {c['target_tokens']} |")
+    keys = ("speedup_vs_baseline", "speedup_vs_batched_baseline", "speedup_vs_tarjama_transformers",
+            "overhead_vs_raw_ct2", "seed_article_seconds", "article_seconds", "peak_rss_mb")
+    lines += ["", ", ".join(f"{k}: {s[k]}" for k in keys if k in s)]
+    return "\n".join(lines)
+
+
+# -- the workers: one case in this process -------------------------------------------------------------
+
+
+def worker(case: str, job_path: Path) -> int:
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    articles = [tuple(a) for a in job["articles"]]
+    threads = job["threads"]
+    if case in ("a1", "a2"):
+        process, count = baseline(Path(job["models"]), threads, batched=case == "a2")
+    elif case in ("b", "c"):
+        process, count = tarjama(Path(job["configs"][case]))
+    else:
+        process, count = raw(Path(job["configs"]["c"]), Path(job["record"]), threads)
+    process(0, WARMUP)
+    first_result_at = time.time()
+    before = count()
+    seconds, stages = [], None
+    for i, (_, text) in enumerate(articles, start=1):
+        t = time.perf_counter()
+        out = process(i, text)
+        seconds.append(time.perf_counter() - t)
+        if i == 1 and isinstance(out, dict):
+            stages = out
+    tokens = count() - before
+    if case == "c":
+        record_batches(articles, Path(job["record"]), process)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"case": case, "first_result_at": first_result_at, "article_seconds": seconds,
+                      "target_tokens": tokens, "tokens_per_s": tokens / sum(seconds), "peak_rss_mb": rss_mb,
+                      "stages": stages}))
+    return 0
+
+
+Process = Callable[[int, str], Any]
+
+
+def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Callable[[], int]]:
+    """The model cards' code (transformers 5: no pipeline(); generate called directly)."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from translate.segment import segment
+
+    torch.set_num_threads(threads)
+    load = {k: (AutoTokenizer.from_pretrained(models / k), AutoModelForSeq2SeqLM.from_pretrained(models / k).eval())
+            for k in ("opus-mt-ar-en", "opus-mt-ar-es", "mt5-xlsum")}
+    made = [0]
+
+    def translate(key: str, sentences: list[str]) -> list[str]:
+        tok, model = load[key]
+        size = BASELINE_BATCH if batched else 1
+        out = []
+        for i in range(0, len(sentences), size):
+            enc = tok(sentences[i : i + size], return_tensors="pt", padding=True, truncation=True, max_length=512)
+            n = max(1, round(RATIO * enc["attention_mask"].sum(dim=1).float().mean().item()))
+            with torch.inference_mode():
+                ids = model.generate(**enc, max_length=None, min_new_tokens=n, max_new_tokens=n,
+                                     forced_eos_token_id=None)
+            made[0] += (ids.shape[1] - 1) * ids.shape[0]
+            out += tok.batch_decode(ids, skip_special_tokens=True)
+        return out
+
+    def summarize(text: str) -> str:
+        tok, model = load["mt5-xlsum"]
+        clean = re.sub(r"\s+", " ", re.sub(r"\n+", " ", text.strip()))  # the card's WHITESPACE_HANDLER
+        ids = tok([clean], return_tensors="pt", padding="max_length", truncation=True, max_length=512)["input_ids"]
+        with torch.inference_mode():
+            out = model.generate(input_ids=ids, max_length=None, min_new_tokens=SUMMARY_TOKENS,
+                                 max_new_tokens=SUMMARY_TOKENS, no_repeat_ngram_size=2, num_beams=4)
+        made[0] += out.shape[1] - 1
+        return tok.decode(out[0], skip_special_tokens=True)
+
+    def process(_: int, text: str) -> None:
+        sentences = [s.text for s in segment(text).sentences()]
+        summary = summarize(text)
+        for key in ("opus-mt-ar-en", "opus-mt-ar-es"):
+            translate(key, sentences)
+            translate(key, [summary])  # the summary: one more call per language
+
+    return process, lambda: made[0]
+
+
+def tarjama(config: Path) -> tuple[Process, Callable[[], int]]:
+    from tarjama.pipeline import Pipeline
+    from translate.translator import Translator
+
+    Translator.repetition_guard = False  # random weights loop on almost every sentence (see Translator)
+    pipe = Pipeline.from_config(config, memory=False)
+    pipe.preload(("en", "es"), summarize=True)
+    made = [0]
+    for engine in pipe.engines.loaded():
+        original = engine.generate
+
+        def counted(texts, options, _original=original):
+            hyps = _original(texts, options)
+            made[0] += sum(h.num_tokens for h in hyps)
+            return hyps
+
+        engine.generate = counted
+
+    def process(_: int, text: str) -> dict[str, float]:
+        result = pipe.run(text, targets=("en", "es"), summarize=True)
+        return {k: v for k, v in result.timings.items() if k != "segment"}
+
+    process.pipe = pipe  # for record_batches
+    return process, lambda: made[0]
+
+
+def record_batches(articles: list[tuple[str, str]], path: Path, process: Process) -> None:
+    """An untimed extra pass of case c that records every translate_batch call (tokens and options)."""
+    if path.exists():
+        return
+    calls: list[dict[str, Any]] = []
+    current = [0]
+
+    class Recorder:
+        def __init__(self, inner: Any, folder: str) -> None:
+            self.inner, self.folder = inner, folder
+
+        def translate_batch(self, source, **kwargs):
+            calls.append({"article": current[0], "model": self.folder, "source": source, "options": kwargs})
+            return self.inner.translate_batch(source, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    engines = process.pipe.engines.loaded()
+    for engine in engines:
+        engine.translator = Recorder(engine.translator, str(engine.folder))
+    for i, (_, text) in enumerate([("warmup", WARMUP), *articles]):
+        current[0] = i
+        process(i, text)
+    path.write_text(json.dumps({"calls": calls, "folders": sorted({str(e.folder) for e in engines})},
+                               ensure_ascii=False))
+
+
+def raw(config: Path, record: Path, threads: int) -> tuple[Process, Callable[[], int]]:
+    """translate_batch alone, on the batches case c recorded: no tokenizer, no Python around it."""
+    import ctranslate2
+
+    data = json.loads(record.read_text(encoding="utf-8"))
+    translators = {f: ctranslate2.Translator(f, device="cpu", compute_type="int8", intra_threads=threads,
+                                             inter_threads=1) for f in data["folders"]}
+    by_article: dict[int, list[dict[str, Any]]] = {}
+    for call in data["calls"]:
+        by_article.setdefault(call["article"], []).append(call)
+    made = [0]
+
+    def process(i: int, _: str) -> None:
+        for call in by_article.get(i, []):
+            results = translators[call["model"]].translate_batch(call["source"], **call["options"])
+            made[0] += sum(len(r.hypotheses[0]) for r in results)
+
+    return process, lambda: made[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=Path, default=Path("/tmp/bench-models"),
+                        help="folder written by bench/make_models.py (default /tmp/bench-models)")
+    parser.add_argument("--quick", action="store_true", help="one ~200-word article, one run (< 5 min)")
+    parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3; 1 with --quick)")
+    parser.add_argument("--articles", type=int, default=4, help="articles: the seed + N-1 typical news (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per case (default 2)")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of a1,a2,b,c,d")
+    parser.add_argument("--translation-beams", type=int, default=0, metavar="N",
+                        help="tarjama cases only: translate with N beams instead of models.yaml's 4")
+    parser.add_argument("--summary-beams", type=int, default=0, metavar="N",
+                        help="tarjama cases only: summarize with N beams instead of XLSum's 4")
+    parser.add_argument("--summary-strategy", choices=("chunk-merge", "lead"), default="",
+                        help="tarjama cases only: models.yaml summary strategy (default chunk-merge)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--output", type=Path, help="also write the full results (every run) as JSON here")
+    parser.add_argument("--verbose", action="store_true", help="progress on stderr even with --json")
+    parser.add_argument("--worker", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.job)
+    return parent(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
