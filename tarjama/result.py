@@ -6,7 +6,9 @@ The JSON form is the contract of every front door (CLI, batch, web export); its 
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,6 +76,27 @@ class ArticleResult:
 
     def sentences(self) -> list[str]:
         return [s for p in self.paragraphs for s in p]
+
+    def with_edits(self, edits: Mapping[str, Mapping[int, str]]) -> ArticleResult:
+        """A copy with an editor's corrections: ``edits[lang][i]`` replaces sentence ``i`` (article order).
+
+        A changed sentence is flagged ``edited`` so every export shows which text a person wrote;
+        its score stays the model's. Text equal to the model's output changes nothing, so applying
+        the editor's whole table to the original result is idempotent. Whitespace runs (a newline
+        typed in a cell) become one space: paragraphs come from the source, never from an edit.
+        """
+        edited = copy.deepcopy(self)
+        for lang, changes in edits.items():
+            sentences = edited.translations[lang].sentences()
+            for i, text in changes.items():
+                if not 0 <= i < len(sentences):
+                    raise IndexError(f"{lang}: no sentence {i} (the article has {len(sentences)})")
+                sent, text = sentences[i], " ".join(str(text).split())
+                if text != " ".join(sent.text.split()):
+                    sent.text = text
+                    if "edited" not in sent.flags:
+                        sent.flags.append("edited")
+        return edited
 
     # -- JSON -----------------------------------------------------------------------------------------
 
