@@ -17,8 +17,11 @@ EXAMPLES = """examples:
   tarjama translate article.txt --to en,es --summary
   tarjama translate page.html --to en --format json -o article.json
   cat article.txt | tarjama translate - --to es --format txt
+  tarjama batch wire/ feed.jsonl --to en,es --summary --out night.jsonl   # --resume after a crash
   tarjama models list
   tarjama models pull                 # download the models named in models.yaml (needs network)
+  tarjama serve                       # the editor's web page on http://127.0.0.1:7860
+  tarjama models convert              # convert them to CTranslate2 now (else once, on first use)
 
 models: models.yaml names every model (hub id or local folder); select another file with
 --models PATH or TARJAMA_MODELS=PATH.  Hub models load from the Hugging Face cache (HF_HOME).
@@ -64,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
     _add_translate(sub, common)
+    _add_batch(sub, common)
     _add_models(sub, common)
+    _add_serve(sub, common)
     return parser
 
 
@@ -73,13 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_translate(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "translate", parents=[common], help="translate one article (.txt .md .html .docx, or - for stdin)",
+        "translate", parents=[common], help="translate one article (.txt .md .html .docx, a one-record "
+        ".jsonl/.csv, or - for stdin)",
         description="Translate one Arabic article sentence by sentence, keeping its paragraphs; "
         "optionally summarize it (in Arabic, then in each target language).",
         epilog="formats: json (the full result, schema tarjama/schema/article.schema.json), md (a readable "
         "report), txt (translations only).\nThe format defaults to the -o file's suffix, else md.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", metavar="FILE|-", help="article file (.txt .md .html .htm .docx) or - for stdin text")
+    p.add_argument("input", metavar="FILE|-", help="article file (.txt .md .html .htm .docx, or a .jsonl/.csv "
+                   "holding one record) or - for stdin text")
     p.add_argument("--to", type=_languages, default=["en", "es"], metavar="LANGS",
                    help="target languages, comma-separated (default: en,es)")
     p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
@@ -87,21 +94,26 @@ def _add_translate(sub: argparse._SubParsersAction, common: argparse.ArgumentPar
     p.add_argument("-o", "--output", metavar="OUT", help="write here (atomically) instead of stdout")
     p.add_argument("--backend", choices=("auto", "transformers", "ctranslate2"),
                    help="override the backend of models.yaml")
+    p.add_argument("--no-memory", action="store_true",
+                   help="do not use the translation memory (default: sentences translated before with the same "
+                        "model and settings come from $TARJAMA_CACHE/memory.sqlite, ~/.cache/tarjama by default)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_translate)
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from tarjama.documents import read_document, validate_text
+    from tarjama.documents import input_kind, read_document, validate_text
 
-    data = sys.stdin.buffer.read() if args.input == "-" else None
-    doc = read_document(args.input, data)
+    if args.input != "-" and input_kind(args.input) == "records":
+        doc = _single_record(args.input)
+    else:
+        doc = read_document(args.input, sys.stdin.buffer.read() if args.input == "-" else None)
     validate_text(doc.text, doc.source)  # before any model loads: bad input fails fast
     fmt = args.format or _format_from(args.output)
     _quiet_libraries()
     from tarjama.pipeline import Pipeline
 
-    pipe = Pipeline.from_config(args.models, backend=args.backend)
+    pipe = Pipeline.from_config(args.models, backend=args.backend, memory=not args.no_memory)
     if pipe.registry.demo:
         print("tarjama: DEMO MODE: generated random-weight models; the output is noise, not a translation.",
               file=sys.stderr)
@@ -110,6 +122,29 @@ def cmd_translate(args: argparse.Namespace) -> int:
     text = {"json": result.to_json, "md": result.to_markdown, "txt": result.to_text}[fmt]()
     _write(text if text.endswith("\n") else text + "\n", args.output)
     return 0
+
+
+def _single_record(path: str):
+    """The one article of a .jsonl/.csv file; more than one is `tarjama batch`'s job."""
+    from tarjama.documents import InputError, iter_records
+
+    records = iter_records(path)
+    first = next(records)
+    if next(records, None) is not None:
+        raise CliError(f"{path} holds more than one article; translate them all with: "
+                       f"tarjama batch {path} --to en,es --out results.jsonl", 2)
+    if isinstance(first, InputError):
+        raise first
+    return first
+
+
+# -- batch -------------------------------------------------------------------------------------------
+
+
+def _add_batch(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from tarjama.batch import add_parser  # options and cmd_batch live with the batch runner
+
+    add_parser(sub, common)
 
 
 def _format_from(output: str | None) -> str:
@@ -175,13 +210,27 @@ def _add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
     pull.set_defaults(func=cmd_models_pull)
     check = msub.add_parser("check", parents=[common], help="load every model and translate a test sentence")
     check.set_defaults(func=cmd_models_check)
+    conv = msub.add_parser(
+        "convert", parents=[common], help="convert models to CTranslate2 now (else done once on first use)",
+        description="Convert models of models.yaml (hub id or folder) to CTranslate2, once: the result is\n"
+        "cached in $TARJAMA_CACHE/ct2/<model>/<revision>/<compute type> (TARJAMA_CACHE defaults to\n"
+        "$XDG_CACHE_HOME/tarjama, else ~/.cache/tarjama) and reused by every later run with backend\n"
+        "auto or ctranslate2.  Without this command the conversion happens on first use.",
+        epilog="compute types: auto (int8 on CPU; on CUDA float16 for Marian, bfloat16 for mT5),\n"
+        "int8, int8_float32, int8_float16, int8_bfloat16, float32, float16, bfloat16.\n"
+        "mT5 is never run in float16 (NaNs).  Converting mT5-base takes ~4 GB of RAM for a minute.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    conv.add_argument("keys", nargs="*", metavar="KEY", help="only these entries (e.g. ar-en ar); default: all")
+    conv.add_argument("--compute-type", default=None, metavar="T",
+                      help="convert for this compute type (default: each model's compute_type in models.yaml)")
+    conv.set_defaults(func=cmd_models_convert)
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from tarjama.registry import ModelNotAvailable, Registry, folder_size, resolve
+    from tarjama.registry import ModelNotAvailable, Registry, ct2_cached, folder_size, resolve
 
     registry = Registry.load(args.models)
-    rows = [("TASK", "KEY", "MODEL", "REVISION", "SOURCE", "SIZE", "LICENCE")]
+    rows = [("TASK", "KEY", "MODEL", "REVISION", "SOURCE", "SIZE", "CTRANSLATE2", "LICENCE")]
     for spec in registry.specs():
         try:
             found = resolve(spec, download=False)
@@ -190,7 +239,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
             source, size = ("hub (not downloaded)", "-") if spec.local_path() is None else ("missing", "-")
             if spec.local_path() is None and "safetensors" in str(err):
                 source = "cached (no safetensors)"
-        rows.append((spec.task, spec.key, spec.model, spec.revision, source, size, spec.license))
+        converted = ",".join(ct2_cached(spec)) or "-"  # compute types already converted (cached)
+        rows.append((spec.task, spec.key, spec.model, spec.revision, source, size, converted, spec.license))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -217,13 +267,36 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_convert(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tarjama.registry import COMPUTE_TYPES, ConversionError, Registry, convert, ct2_compute, resolve
+
+    if args.compute_type and args.compute_type not in COMPUTE_TYPES:
+        raise CliError(f"--compute-type {args.compute_type}: not one of {', '.join(COMPUTE_TYPES)}", 2)
+    _quiet_libraries()
+    registry = Registry.load(args.models)
+    specs = [s for s in registry.specs() if not args.keys or s.key in args.keys]
+    if args.keys and not specs:
+        raise CliError(f"no entry named {', '.join(args.keys)} in {registry.path}", 2)
+    for spec in specs:
+        spec = replace(spec, compute_type=args.compute_type or spec.compute_type)
+        found = resolve(spec)
+        try:
+            folder = convert(spec, ct2_compute(spec, found), found=found)
+        except ConversionError as err:
+            raise CliError(str(err)) from None
+        print(f"{spec.key}: {folder}")
+    return 0
+
+
 def cmd_models_check(args: argparse.Namespace) -> int:
     _quiet_libraries()
     import time
 
     from tarjama.pipeline import Pipeline
 
-    pipe = Pipeline.from_config(args.models)
+    pipe = Pipeline.from_config(args.models, memory=False)  # check the models, not the memory
     probe = "قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الاثنين المقبل."
     for lang in pipe.targets:
         t = time.perf_counter()
@@ -236,6 +309,25 @@ def cmd_models_check(args: argparse.Namespace) -> int:
     if pipe.registry.demo:
         print("DEMO models: the text above is noise from random weights.")
     return 0
+
+
+# -- serve -------------------------------------------------------------------------------------------
+
+
+def _add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="serve the editor's web page (app.py)",
+                       description="Load the models once, then serve the editor's page: paste or upload an "
+                       "article, review the translations sentence by sentence, correct them, export.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _quiet_libraries()
+    import app  # the page imports gradio: only here, never for the other commands
+
+    return app.serve(args.host, args.port, args.models)
 
 
 # -- entry point -------------------------------------------------------------------------------------

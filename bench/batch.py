@@ -1,0 +1,207 @@
+"""Batch throughput: ``tarjama batch`` (sentences of many articles share model batches) against
+translating the same articles one at a time, on the same models in the same process.
+
+    python bench/batch.py --models DIR_OR_MODELS_YAML [--articles 200] [--repeats 3] [--to en,es]
+                          [--summary] [--chunk 16] [--workers N] [--fixed-length-ratio 1.2] [--json]
+
+- article: ``Pipeline.run(article)`` for each article in turn (what a loop over ``tarjama translate``
+  does once the models are loaded).
+- batch: ``tarjama.batch.run_batch`` over a JSONL file of the same articles (validation, chunks of
+  ``--chunk`` articles through ``Pipeline.run_many``, each result written and fsynced): the real path.
+- workers N (with ``--workers N``, N > 1): the same batch with N worker processes; its time includes
+  starting them and loading their models.
+
+Articles are the first N of ``../shared/corpus/news/*.jsonl`` that pass the batch's checks, full
+length. The translation memory is off in every mode, so no mode gets another's sentences for free.
+Random-weight models never emit EOS, so every sentence would decode to ``max_new_tokens``; unless
+``--fixed-length-ratio 0``, a copy of models.yaml (written to a temp folder) forces each output to
+ratio × the batch's mean source tokens (``generate.fixed_length_ratio``), summaries to their
+``max_new_tokens`` — realistic work, the same in every mode. The repetition guard is off (as in
+bench/run.py). Modes alternate order between repeats; the report gives articles/min (best and
+median) and the ratio of medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+GUARD_ENV = "TARJAMA_BENCH_REPETITION_GUARD"
+
+
+def bench_settings() -> None:
+    """The repetition guard off, as in bench/run.py: random weights loop on nearly every sentence,
+    real models rarely, so the guard would re-decode almost everything. Runs at import too, because
+    --workers' spawned processes re-import this module (and inherit the environment).
+    """
+    if os.environ.get(GUARD_ENV) == "off":
+        from translate.translator import Translator
+
+        Translator.repetition_guard = False
+
+
+bench_settings()
+
+
+def load_articles(n: int) -> list[dict]:
+    """The first ``n`` shared-corpus news articles that the batch would accept, in file order."""
+    from tarjama.batch import check_document
+    from tarjama.documents import Document
+
+    out = []
+    for path in sorted((CORPUS / "news").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            art = json.loads(line)
+            if check_document(Document(text=art["text"], id=art["id"])) is None:
+                out.append({"id": art["id"], "title": art.get("title"), "text": art["text"]})
+            if len(out) == n:
+                return out
+    raise SystemExit(f"only {len(out)} usable articles under {CORPUS / 'news'}")
+
+
+def bench_models(models: Path, ratio: float, folder: Path, threads: int | None = None) -> Path:
+    """A copy of models.yaml with forced output lengths (and local model paths made absolute)."""
+    path = models / "models.yaml" if models.is_dir() else models
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if threads is not None:
+        data.setdefault("defaults", {})["threads"] = threads
+    for task, entries in (("translation", data.get("translation") or {}),
+                          ("summarization", data.get("summarization") or {})):
+        for entry in entries.values():
+            local = path.parent / entry["model"]
+            if not Path(entry["model"]).is_absolute() and local.exists():
+                entry["model"] = str(local.resolve())
+            gen = entry.setdefault("generate", {})
+            if ratio > 0 and task == "translation":
+                gen["fixed_length_ratio"] = ratio
+            elif ratio > 0:
+                gen["fixed_new_tokens"] = gen.get("max_new_tokens", 84)
+    out = folder / "models.yaml"
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def time_article(pipe, docs, targets, summarize) -> float:
+    started = time.perf_counter()
+    for doc in docs:
+        pipe.run(doc, targets, summarize)
+    return time.perf_counter() - started
+
+
+def time_batch(pipe, feed: Path, out: Path, targets, summarize, chunk: int, workers: int = 1,
+               models: Path | None = None) -> float:
+    from tarjama.batch import BatchConfig, run_batch
+
+    cfg = BatchConfig(inputs=(str(feed),), out=out, targets=tuple(targets), summarize=summarize, chunk=chunk,
+                      workers=workers, models=str(models) if models else None, memory=False)
+    started = time.perf_counter()
+    report = run_batch(cfg, pipe if workers == 1 else None)
+    elapsed = time.perf_counter() - started
+    if report.failed or report.interrupted:
+        raise SystemExit(f"batch run failed: {report}")
+    return elapsed
+
+
+def summarize_runs(n: int, runs: dict[str, list[float]]) -> dict:
+    modes = {}
+    for mode, secs in runs.items():
+        rates = [60 * n / s for s in secs]
+        modes[mode] = {"seconds": [round(s, 2) for s in secs], "articles_per_min_best": round(max(rates), 1),
+                       "articles_per_min_median": round(statistics.median(rates), 1)}
+    base = modes["article"]["articles_per_min_median"] if "article" in modes else None
+    for data in modes.values():
+        data["ratio_vs_article"] = round(data["articles_per_min_median"] / base, 2) if base else None
+    return modes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=Path, required=True, help="models.yaml, or a folder holding one")
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--to", default="en,es", help="target languages (default: en,es)")
+    parser.add_argument("--summary", action="store_true", help="summarize too")
+    parser.add_argument("--chunk", type=int, default=16, help="articles per run_many call (default 16)")
+    parser.add_argument("--workers", type=int, default=1, help="also time the batch with N worker processes")
+    parser.add_argument("--fixed-length-ratio", type=float, default=1.2,
+                        help="forced output length / source length for random-weight models (0: off)")
+    parser.add_argument("--threads", type=int, help="override models.yaml's threads (0: all cores)")
+    parser.add_argument("--modes", default="article,batch,workers",
+                        help="which modes to time (default: all; workers only with --workers N > 1)")
+    parser.add_argument("--repetition-guard", action="store_true",
+                        help="keep the repetition guard on (off by default, as in bench/run.py)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ[GUARD_ENV] = "on" if args.repetition_guard else "off"
+    bench_settings()
+    from tarjama.cli import _quiet_libraries
+    from tarjama.documents import Document
+    from tarjama.pipeline import Pipeline
+
+    _quiet_libraries()
+    targets = tuple(t.strip() for t in args.to.split(",") if t.strip())
+    articles = load_articles(args.articles)
+    with tempfile.TemporaryDirectory(prefix="tarjama-bench-batch-") as tmp:
+        folder = Path(tmp)
+        models = bench_models(args.models, args.fixed_length_ratio, folder, args.threads)
+        feed = folder / "feed.jsonl"
+        feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+        docs = [Document(text=a["text"], title=a["title"], id=a["id"]) for a in articles]
+        pipe = Pipeline.from_config(models, memory=False)
+        infos = pipe.preload(targets, args.summary)
+        pipe.run(docs[0], targets, args.summary)  # warm-up: first-call allocations, thread pools
+        wanted = args.modes.split(",")
+        modes = [m for m in ("article", "batch") if m in wanted]
+        modes += [f"workers{args.workers}"] if args.workers > 1 and "workers" in wanted else []
+        runs: dict[str, list[float]] = {m: [] for m in modes}
+        for rep in range(args.repeats):
+            for mode in modes if rep % 2 == 0 else modes[::-1]:
+                out = folder / f"out-{mode}-{rep}.jsonl"
+                if mode == "article":
+                    secs = time_article(pipe, docs, targets, args.summary)
+                elif mode == "batch":
+                    secs = time_batch(pipe, feed, out, targets, args.summary, args.chunk)
+                else:
+                    secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers, models)
+                runs[mode].append(secs)
+                print(f"repeat {rep + 1}: {mode}: {secs:.1f} s ({60 * len(docs) / secs:.1f} articles/min)",
+                      file=sys.stderr, flush=True)
+    report = {"articles": len(docs), "chars": sum(len(a["text"]) for a in articles), "targets": list(targets),
+              "summary": args.summary, "chunk": args.chunk, "repeats": args.repeats,
+              "fixed_length_ratio": args.fixed_length_ratio, "threads": args.threads,
+              "repetition_guard": args.repetition_guard,
+              "cores": len(os.sched_getaffinity(0)),
+              "models": [f"{m.key}: {m.model}@{m.revision} {m.engine}/{m.compute_type}" for m in infos],
+              "modes": summarize_runs(len(docs), runs)}
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{report['articles']} articles ({report['chars']:,} chars), → {','.join(targets)}"
+          f"{' + summaries' if args.summary else ''}, chunk {args.chunk}, {report['cores']} cores, "
+          f"{args.repeats} repeats")
+    for line in report["models"]:
+        print(f"  {line}")
+    print(f"{'mode':<10} {'best art/min':>13} {'median art/min':>15} {'× article':>10}")
+    for mode, data in report["modes"].items():
+        print(f"{mode:<10} {data['articles_per_min_best']:>13} {data['articles_per_min_median']:>15} "
+              f"{data['ratio_vs_article']:>10}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""``tarjama batch`` as a real process: kill -9 twice and resume, Ctrl-C, worker processes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+from test_batch import ENGLISH, ERROR_KEYS, good_articles, jsonl, read_jsonl
+
+from tarjama.batch import BarProgress, BatchConfig, run_batch
+
+N_GOOD = 60
+
+
+@pytest.fixture(scope="module")
+def models_yaml(models_yaml: Path, tmp_path_factory) -> Path:
+    """The tiny models with one thread each: on a loaded 2-core machine two intra-op threads of a tiny
+    model spend most of their time waiting for each other, and these tests time real processes."""
+    import yaml
+
+    data = yaml.safe_load(models_yaml.read_text(encoding="utf-8"))
+    data["defaults"]["threads"] = 1
+    for task in ("translation", "summarization"):
+        for entry in data[task].values():
+            entry["model"] = str(models_yaml.parent / entry["model"])
+    path = tmp_path_factory.mktemp("one-thread") / "models.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory, corpus: Path) -> tuple[Path, set[str], set[str]]:
+    """60 short corpus articles and 3 English ones, as JSONL: (path, good ids, bad ids)."""
+    arts = good_articles(corpus, N_GOOD)
+    rows = arts[:20] + [{"id": f"en-{i}", "text": ENGLISH} for i in range(3)] + arts[20:]
+    path = tmp_path_factory.mktemp("feed") / "feed.jsonl"
+    path.write_bytes(jsonl(rows))
+    return path, {a["id"] for a in arts}, {f"en-{i}" for i in range(3)}
+
+
+def start(*args: str, models_yaml: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "tarjama", "batch", *args, "--models", str(models_yaml)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def lines_in(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def wait_for_lines(proc: subprocess.Popen, path: Path, k: int, timeout: float = 240) -> int:
+    """Poll until the output holds ``k`` complete lines (the run is mid-way), then return the count."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (n := lines_in(path)) >= k:
+            return n
+        if proc.poll() is not None:
+            pytest.fail(f"the batch ended (rc {proc.returncode}) before {k} lines: {proc.stderr.read().decode()}")
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail(f"no {k} lines in {timeout}s")
+
+
+def assert_exactly_once_so_far(out: Path, errors: Path, good: set[str], bad: set[str], *, complete: bool) -> None:
+    """No id twice in output ∪ errors, every line whole; when ``complete``, no id missing either."""
+    results, failures = read_jsonl(out), read_jsonl(errors)
+    ids = [r["id"] for r in results] + [e["id"] for e in failures]
+    assert len(ids) == len(set(ids)), "an id was written twice"
+    assert {r["id"] for r in results} <= good and {e["id"] for e in failures} <= bad
+    assert all(set(e) == ERROR_KEYS and e["reason"] == "not_arabic" for e in failures)
+    if complete:
+        assert set(ids) == good | bad
+
+
+def test_kill_9_twice_then_resume_exactly_once(tmp_path: Path, feed, models_yaml: Path) -> None:
+    """Crash at two different points (the second during a resume); nothing lost, nothing doubled."""
+    path, good, bad = feed
+    out, errors = tmp_path / "out.jsonl", tmp_path / "out.errors.jsonl"
+    args = (str(path), "--to", "en", "--out", str(out), "--chunk", "4", "--no-memory")
+    total = len(good) + len(bad)
+
+    first = start(*args, models_yaml=models_yaml)
+    wait_for_lines(first, out, 8)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(30) == -signal.SIGKILL
+    done_1 = lines_in(out) + lines_in(errors)
+    assert 8 <= done_1 < total
+    assert_exactly_once_so_far(out, errors, good, bad, complete=False)
+
+    second = start(*args, "--resume", models_yaml=models_yaml)
+    wait_for_lines(second, out, done_1 + 16)
+    second.send_signal(signal.SIGKILL)
+    assert second.wait(30) == -signal.SIGKILL
+    done_2 = lines_in(out) + lines_in(errors)
+    assert done_1 < done_2 < total
+    assert_exactly_once_so_far(out, errors, good, bad, complete=False)
+
+    with out.open("ab") as f:  # what a kill in the middle of writing a line would leave
+        f.write(b'{"schema": "tarjama.article/1", "id": "' + sorted(good)[0].encode() + b'", "tit')
+    final = run_cli("batch", *args, "--resume", "--models", str(models_yaml))
+    err = final.stderr.decode()
+    assert final.returncode == 1, err
+    assert f"repaired {out}: removed a torn last line" in err
+    assert f"{done_2} already done" in err
+    assert_exactly_once_so_far(out, errors, good, bad, complete=True)
+    assert out.read_bytes().endswith(b"\n")
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, feed, models_yaml: Path) -> None:
+    rows = read_jsonl(feed[0])[:24]
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(jsonl(rows))
+    good, bad = {r["id"] for r in rows} & feed[1], {r["id"] for r in rows} & feed[2]
+    out, errors = tmp_path / "out dir" / "night.jsonl", tmp_path / "out dir" / "night.errors.jsonl"
+    proc = start(str(path), "--to", "en", "--out", str(out), "--chunk", "4", "--no-memory", models_yaml=models_yaml)
+    wait_for_lines(proc, out, 8)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    err = stderr.decode()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "tarjama: interrupted: " in err
+    assert out.read_bytes().endswith(b"\n")
+    assert_exactly_once_so_far(out, errors, good, bad, complete=False)
+    assert lines_in(out) + lines_in(errors) < len(good) + len(bad)
+    command = err.split("tarjama: resume with: ", 1)[1].splitlines()[0]
+    argv = shlex.split(command)
+    assert argv[:2] == ["tarjama", "batch"] and argv[-1] == "--resume" and str(out) in argv
+    resumed = run_cli(*argv[1:])
+    assert resumed.returncode == 1, resumed.stderr.decode()
+    assert_exactly_once_so_far(out, errors, good, bad, complete=True)
+
+
+def test_workers_split_the_cores_and_one_process_writes(tmp_path: Path, feed, models_yaml: Path) -> None:
+    path, good, bad = feed
+    cfg = BatchConfig(inputs=(str(path),), out=tmp_path / "out.jsonl", targets=("en",), workers=2, chunk=8,
+                      models=str(models_yaml), memory=False, limit=40)
+    report = run_batch(cfg)
+    assert (report.translated + report.failed, report.interrupted) == (40, None)
+    assert_exactly_once_so_far(cfg.out, cfg.errors_path, good, bad, complete=False)
+    resumed = run_batch(BatchConfig(**{**cfg.__dict__, "resume": True, "limit": None}))
+    assert resumed.skipped == 40
+    assert_exactly_once_so_far(cfg.out, cfg.errors_path, good, bad, complete=True)
+
+
+def test_progress_bar_shows_done_total_and_failures() -> None:
+    stream = io.StringIO()
+    bar = BarProgress(stream)
+    bar.start(10)
+    bar.advance(ok=3, failed=1)
+    bar.close()
+    text = stream.getvalue()
+    assert "4/10" in text and "failed=1" in text and "article/s" in text
+
+
+@pytest.mark.slow
+def test_bench_batch_runs_on_tiny_models(models_yaml: Path, corpus: Path) -> None:
+    """bench/batch.py end to end, tiny: both modes run and report; speed is never asserted."""
+    proc = subprocess.run([sys.executable, "bench/batch.py", "--models", str(models_yaml), "--articles", "3",
+                           "--repeats", "1", "--to", "en", "--json"], capture_output=True, text=True, cwd=REPO,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    modes = json.loads(proc.stdout)["modes"]
+    assert set(modes) == {"article", "batch"} and modes["article"]["ratio_vs_article"] == 1.0
+    assert all(m["articles_per_min_median"] > 0 for m in modes.values())
