@@ -175,19 +175,6 @@ def test_an_unwritable_place_means_no_memory_and_a_warning(models_yaml: Path, tm
     assert all(o.text for o in out) and not any(MEMORY in o.flags for o in out)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
-def test_a_read_only_folder_means_no_memory(tmp_path: Path, caplog) -> None:
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with caplog.at_level(logging.WARNING, logger="translate.memory"):
-            memory = SQLiteMemory(folder / "tm.sqlite")
-        assert memory.enabled is False and "not usable" in caplog.text
-    finally:
-        folder.chmod(0o700)
-
-
 def test_from_config_memory_choices(models_yaml: Path, tmp_path: Path, tarjama_cache: Path) -> None:
     assert Pipeline.from_config(models_yaml, memory=False).memory is None
     assert Pipeline.from_config(models_yaml, memory=None).memory is None
