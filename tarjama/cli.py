@@ -227,7 +227,8 @@ def _add_models(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from tarjama.registry import ModelNotAvailable, Registry, ct2_cached, folder_size, resolve
+    from tarjama.engines import ct2_cached
+    from tarjama.registry import ModelNotAvailable, Registry, folder_size, resolve
 
     registry = Registry.load(args.models)
     rows = [("TASK", "KEY", "MODEL", "REVISION", "SOURCE", "SIZE", "CTRANSLATE2", "LICENCE")]
@@ -270,7 +271,8 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_models_convert(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tarjama.registry import COMPUTE_TYPES, ConversionError, Registry, convert, ct2_compute, resolve
+    from tarjama.engines import ConversionError, convert, ct2_compute
+    from tarjama.registry import COMPUTE_TYPES, Registry, resolve
 
     if args.compute_type and args.compute_type not in COMPUTE_TYPES:
         raise CliError(f"--compute-type {args.compute_type}: not one of {', '.join(COMPUTE_TYPES)}", 2)

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from summarize.summarizer import Summarizer, Summary
+from summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer, Summary
 from tarjama.documents import Document, InputError, validate_text
-from tarjama.registry import ENGINES, EngineCache, ModelNotAvailable, ModelSpec, Registry, cache_dir
+from tarjama.engines import ENGINES, EngineCache, cache_dir
+from tarjama.registry import ModelNotAvailable, ModelSpec, Registry
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
 from translate.memory import SQLiteMemory
 from translate.segment import Segmented, segment
@@ -32,7 +33,7 @@ class _Prepared:
 class Pipeline:
     """``Pipeline.from_config().run(text, targets=("en", "es"), summarize=True)``.
 
-    Models load lazily on first use, once per process (``tarjama.registry.ENGINES``).
+    Models load lazily on first use, once per process (``tarjama.engines.ENGINES``).
     """
 
     def __init__(self, registry: Registry, *, engines: EngineCache = ENGINES, memory: Memory | None = None,
@@ -48,7 +49,7 @@ class Pipeline:
         """Read models.yaml (``path``, else $TARJAMA_MODELS, else the default) without loading models.
 
         ``memory``: True (default) is the translation memory at ``<tarjama cache>/memory.sqlite``
-        (``tarjama.registry.cache_dir()``); a path is a memory file there; False or None runs without
+        (``tarjama.engines.cache_dir()``); a path is a memory file there; False or None runs without
         one (``--no-memory``); a ``Memory`` object is used as is.
         """
         return cls(Registry.load(path), memory=open_memory(memory), backend=backend)
@@ -62,10 +63,10 @@ class Pipeline:
         return Translator(self._engine(spec), spec.generate, max_sentence_tokens=spec.max_sentence_tokens,
                           low_confidence=spec.low_confidence, memory=self.memory)
 
-    def summarizer(self) -> Summarizer:
+    def summarizer(self, batch_tokens: int = BATCH_TOKENS) -> Summarizer:
         spec = self.registry.summarization_spec()
         return Summarizer(self._engine(spec), spec.generate, max_input_tokens=spec.max_input_tokens,
-                          memory=self.memory, strategy=spec.strategy)
+                          batch_tokens=batch_tokens, memory=self.memory, strategy=spec.strategy)
 
     def preload(self, targets: Iterable[str] | None = None, summarize: bool = True) -> list[ModelInfo]:
         """Load every model a run needs now, and describe them.
@@ -102,7 +103,8 @@ class Pipeline:
         if summarize:
             t = time.perf_counter()
             self._tick(progress, "summarize", 0.0)
-            summaries = self.summarizer().summarize_many([p.seg.text for p in prepared])
+            budget = MANY_BATCH_TOKENS if len(prepared) > 1 else BATCH_TOKENS
+            summaries = self.summarizer(budget).summarize_many([p.seg.text for p in prepared])
             timings["summarize"] = time.perf_counter() - t
         summary_sents = [[s.text for s in segment(x.text).sentences()] if x else [] for x in summaries]
         translated: dict[str, tuple[list[list[SentenceResult]], list[str]]] = {}

@@ -20,8 +20,9 @@ import torch
 from conftest import CORPUS, SEED, news_articles, run_cli
 from transformers import AutoModelForSeq2SeqLM
 
-from tarjama import registry as reg
-from tarjama.registry import ConfigError, Registry, convert, ct2_path, load_engine, resolve
+from tarjama import engines as reg
+from tarjama.engines import convert, ct2_path, load_engine
+from tarjama.registry import ConfigError, ModelNotAvailable, Registry, resolve
 from translate.engine import (
     CTranslate2Engine,
     GenerationOptions,
@@ -286,12 +287,12 @@ def test_auto_picks_ctranslate2(registry: Registry) -> None:
 
 
 def test_auto_falls_back_with_one_warning(registry: Registry, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
-    monkeypatch.setattr(reg, "_warned", set())
     monkeypatch.setitem(sys.modules, "ctranslate2", None)  # "not installed"
-    with caplog.at_level(logging.WARNING, logger="tarjama.registry"):
-        engines = [load_engine(spec, backend="auto") for spec in registry.specs()]
+    warned: set[str] = set()  # as an EngineCache shares one set between its models
+    with caplog.at_level(logging.WARNING, logger="tarjama.engines"):
+        engines = [load_engine(spec, backend="auto", warned=warned) for spec in registry.specs()]
     assert all(isinstance(e, TransformersEngine) for e in engines)
-    lines = [r.getMessage() for r in caplog.records if r.name == "tarjama.registry"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "tarjama.engines"]
     assert len(lines) == 1 and "not installed" in lines[0] and "using Transformers" in lines[0]
 
 
@@ -301,12 +302,11 @@ def test_a_failed_conversion_falls_back(registry: Registry, monkeypatch: pytest.
 
     spec = replace(registry.translation_spec("en"), compute_type="int8_float32", revision="broken")
     monkeypatch.setattr(reg, "_converter", broken)
-    monkeypatch.setattr(reg, "_warned", set())
-    with caplog.at_level(logging.WARNING, logger="tarjama.registry"):
+    with caplog.at_level(logging.WARNING, logger="tarjama.engines"):
         engine = load_engine(spec, backend="auto")
     assert isinstance(engine, TransformersEngine)
     assert "No conversion is registered" in caplog.text
-    with pytest.raises(reg.ModelNotAvailable, match="No conversion is registered"):
+    with pytest.raises(ModelNotAvailable, match="No conversion is registered"):
         load_engine(spec, backend="ctranslate2")
 
 
@@ -316,8 +316,8 @@ def test_a_failed_conversion_falls_back(registry: Registry, monkeypatch: pytest.
 def test_pipeline_on_ctranslate2_batches_all_sentences_once(models_yaml: Path) -> None:
     """Both targets share one segmentation; each sentence reaches each Marian model once, in batches
     sorted by length within the token budget; engines stay loaded between runs."""
+    from tarjama.engines import EngineCache
     from tarjama.pipeline import Pipeline
-    from tarjama.registry import EngineCache
 
     pipe = Pipeline(Registry.load(models_yaml), engines=EngineCache(), backend="ctranslate2")
     seen: dict[str, list[list[str]]] = {}

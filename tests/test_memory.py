@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEED, run_cli
 
+from tarjama.engines import EngineCache
 from tarjama.pipeline import Pipeline, open_memory
-from tarjama.registry import EngineCache, Registry
+from tarjama.registry import Registry
 from translate.engine import GenerationOptions, Hypothesis, TransformersEngine
 from translate.memory import SQLiteMemory, namespace, normalize
 from translate.translator import MEMORY, Translator

@@ -198,8 +198,8 @@ def test_models_pull_unknown_key_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_engines_load_lazily_and_once(models_yaml: Path) -> None:
+    from tarjama.engines import EngineCache
     from tarjama.pipeline import Pipeline
-    from tarjama.registry import EngineCache
 
     cache = EngineCache()
     first = Pipeline(Registry.load(models_yaml), engines=cache)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import news_articles
 
-from summarize.summarizer import Summarizer
+from summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer
 from translate.engine import GenerationOptions, TransformersEngine
 from translate.segment import segment
 
@@ -16,9 +16,11 @@ class RecordingEngine(TransformersEngine):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.inputs: list[str] = []
+        self.batches: list[list[str]] = []
 
     def generate(self, texts, options):
         self.inputs += texts
+        self.batches.append(list(texts))
         return super().generate(texts, options)
 
 
@@ -64,6 +66,24 @@ def test_many_articles_share_batches(summarizer: Summarizer, corpus: Path) -> No
     alone = [summarizer.summarize(t) for t in texts]
     assert [s.chunks for s in together] == [s.chunks for s in alone]
     assert all(s.text for s in together)
+
+
+def test_token_budget_bounds_every_pass(summarizer: Summarizer, corpus: Path) -> None:
+    """Each pass holds at most ``batch_tokens`` padded tokens (or one row); the many-article budget
+    (MANY_BATCH_TOKENS, what run_many uses) needs fewer passes for the same summaries' chunks."""
+    texts = [a["text"] for a, _ in zip(news_articles(corpus), range(8))]
+    engine, passes = summarizer.engine, {}
+    for budget in (BATCH_TOKENS, MANY_BATCH_TOKENS):
+        s = Summarizer(engine, summarizer.options, max_input_tokens=512, batch_tokens=budget)
+        engine.batches.clear()
+        summaries = s.summarize_many(texts)
+        assert all(x.text for x in summaries)
+        for batch in engine.batches:
+            assert len(batch) == 1 or len(batch) * max(engine.count_tokens(batch)) <= budget
+        passes[budget] = len(engine.batches)
+    first_round = [c for t in texts for c in summarizer.chunk(t)]
+    assert sum(engine.count_tokens(first_round)) > 2 * BATCH_TOKENS  # the budget binds here
+    assert passes[MANY_BATCH_TOKENS] < passes[BATCH_TOKENS]
 
 
 def test_empty_text_has_empty_summary(summarizer: Summarizer) -> None:

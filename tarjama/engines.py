@@ -1,0 +1,273 @@
+"""models.yaml specs → loaded engines: the CTranslate2 conversion cache and the one engine cache.
+
+``backend: auto`` converts a model to CTranslate2 once (kept under ``cache_dir()``) and loads that;
+when CTranslate2 is missing or the model does not convert, it falls back to Transformers with one
+warning.  ``ENGINES`` is the process's only model cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tarjama.registry import (
+    ENV_CACHE,
+    ConfigError,
+    ModelNotAvailable,
+    ModelSpec,
+    Resolved,
+    folder_size,
+    resolve,
+)
+from translate.engine import (
+    T5_FAMILY,
+    CTranslate2Engine,
+    Engine,
+    ModelLoadError,
+    TransformersEngine,
+    ct2_compute_type,
+    ct2_device,
+    model_type,
+)
+
+log = logging.getLogger(__name__)
+
+# -- CTranslate2 conversions -------------------------------------------------------------------------
+
+
+class ConversionError(RuntimeError):
+    """A model could not be converted to CTranslate2 (or CTranslate2 is not installed)."""
+
+
+def cache_dir() -> Path:
+    """tarjama's cache: $TARJAMA_CACHE, else $XDG_CACHE_HOME/tarjama, else ~/.cache/tarjama.
+
+    Model downloads stay in the Hugging Face cache (HF_HOME); this holds what tarjama derives from
+    them: CTranslate2 conversions (``ct2/``) and the translation memory (``memory.sqlite``).
+    """
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(xdg).expanduser() / "tarjama"
+
+
+def ct2_compute(spec: ModelSpec, found: Resolved | None = None) -> str:
+    """The compute type ``spec`` runs in on CTranslate2 (``auto`` resolved for its device and model kind)."""
+    found = found or resolve(spec, download=False)
+    return ct2_compute_type(spec.compute_type, ct2_device(spec.device), model_type(found.path))
+
+
+def ct2_path(spec: ModelSpec, found: Resolved, compute_type: str) -> Path:
+    """``<cache>/ct2/<model>/<revision>/<compute_type>``.
+
+    Hub models are keyed by the snapshot's commit (``main`` moves; a new commit converts anew);
+    local folders by their name, a hash of their path, and a fingerprint of their files
+    (size and mtime), so a regenerated folder is never served a stale conversion.
+    """
+    if found.source == "local":
+        slug = f"{found.path.name}-{_digest(str(found.path))}"
+        rev = f"{spec.revision}-{_fingerprint(found.path)}"
+    else:
+        slug = spec.model.replace("/", "--")
+        rev = found.path.name if found.path.parent.name == "snapshots" else spec.revision
+    return cache_dir() / "ct2" / _safe(slug) / _safe(rev) / compute_type
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _fingerprint(folder: Path) -> str:
+    files = sorted(f for f in folder.iterdir() if f.is_file())
+    return _digest("|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@=+-]", "_", name)[:120] or "_"
+
+
+def convert(spec: ModelSpec, compute_type: str | None = None, *, found: Resolved | None = None,
+            quiet: bool = False) -> Path:
+    """The CTranslate2 folder for ``spec``: converted once (progress on stderr), then reused.
+
+    Converts into a temporary folder beside the target and renames it into place, so a crash or a
+    second process never leaves (or reads) half a conversion; when two processes race, the first
+    rename wins and the other's copy is dropped.
+    """
+    found = found or resolve(spec)
+    compute_type = compute_type or ct2_compute(spec, found)
+    target = ct2_path(spec, found, compute_type)
+    if (target / "model.bin").is_file():
+        return target
+    ctranslate2 = _import_ct2()
+    if not quiet:
+        print(f"tarjama: converting {spec.key} ({spec.model}) to CTranslate2 {compute_type} — once, "
+              f"reused from {target}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{compute_type}-"))
+    try:
+        with _quiet_transformers():
+            _converter(found.path).convert(str(tmp / "model"), quantization=compute_type, force=True)
+        meta = {"model": spec.model, "revision": spec.revision, "source": str(found.path),
+                "compute_type": compute_type, "ctranslate2": ctranslate2.__version__}
+        (tmp / "model" / "tarjama.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        try:
+            os.rename(tmp / "model", target)
+        except OSError:
+            if not (target / "model.bin").is_file():
+                raise
+    except ConversionError:
+        raise
+    except Exception as err:  # the converter raises ValueError, RuntimeError, OSError, KeyError...
+        raise ConversionError(f"{spec.where}: cannot convert {found.path} to CTranslate2 {compute_type}: "
+                              f"{type(err).__name__}: {err}") from err
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not quiet:
+        print(f"tarjama: converted {spec.key} in {time.perf_counter() - started:.1f} s "
+              f"({folder_size(target) / 1e6:.1f} MB)", file=sys.stderr, flush=True)
+    return target
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No weight-loading bars or tying advisories from transformers while converting (our message says it)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _converter(folder: Path) -> Any:
+    """CTranslate2's Transformers converter, loading safetensors only and untying the T5 family's head.
+
+    transformers 5 forces ``tie_word_embeddings=True`` into every MT5Config (its forward never rescales
+    the decoder output), but CTranslate2's T5 loader reads that flag as "rescale the logits by
+    d_model^-0.5": greedy tokens survive, scores and beam ranking do not (FIELD-NOTES).  So the flag
+    is set, on the loaded model, to whether transformers itself rescales.
+    """
+    from ctranslate2.converters import TransformersConverter
+
+    class Converter(TransformersConverter):
+        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            model = model_class.from_pretrained(model_name_or_path, use_safetensors=True, **kwargs)
+            if model.config.model_type in T5_FAMILY:
+                model.config.tie_word_embeddings = bool(getattr(model.config, "scale_decoder_outputs", False))
+            return model
+
+    return Converter(str(folder))
+
+
+def ct2_cached(spec: ModelSpec) -> list[str]:
+    """Compute types of ``spec`` already converted (for ``models list``); [] when none or not resolvable."""
+    try:
+        found = resolve(spec, download=False)
+        folder = ct2_path(spec, found, "x").parent
+    except (ModelNotAvailable, OSError):
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "model.bin").is_file()) if folder.is_dir() else []
+
+
+# -- the engine cache --------------------------------------------------------------------------------
+
+
+def load_engine(spec: ModelSpec, *, backend: str | None = None, warned: set[str] | None = None) -> Engine:
+    """Build an engine for ``spec`` (no caching: see EngineCache).
+
+    ``ctranslate2``: convert once (cached), load, or fail with the reason.  ``auto``: the same, but
+    on any failure fall back to Transformers with a warning line naming the reason — once per reason
+    key in ``warned`` (the cache's set), so a missing CTranslate2 is said once, not per model.
+    """
+    found = resolve(spec)
+    engine = _load_engine(spec, backend or spec.backend, found, set() if warned is None else warned)
+    # What the translation memory keys on besides the revision as written: "main" moves on the Hub and a
+    # local folder can be regenerated in place, so entries follow the weights actually loaded.
+    engine.weights = found.path.name if found.source != "local" else _fingerprint(found.path)
+    return engine
+
+
+def _load_engine(spec: ModelSpec, backend: str, found: Resolved, warned: set[str]) -> Engine:
+    ct = spec.compute_type
+    if model_type(found.path) in T5_FAMILY and "float16" in ct and "bfloat16" not in ct:
+        raise ConfigError(f"{spec.where}.compute_type: {ct}: mT5 gives NaNs in float16; use int8, bfloat16, "
+                          "float32 or auto")
+    if backend != "transformers":
+        try:
+            return _ct2_engine(spec, found)
+        except (ConversionError, ModelLoadError) as err:
+            if backend == "ctranslate2":
+                raise ModelNotAvailable(f"{spec.where}: {err}") from None
+            reason = str(err).splitlines()[0]
+            key = "import" if "not installed" in reason else spec.where
+            if key not in warned:
+                warned.add(key)
+                log.warning("tarjama: %s: CTranslate2 not used (%s); using Transformers", spec.key, reason)
+    try:
+        return TransformersEngine(found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
+                                  compute_type=spec.compute_type, threads=spec.threads,
+                                  max_input_tokens=spec.max_input_tokens)
+    except ModelLoadError as err:
+        raise ModelNotAvailable(f"{spec.where}: {err}") from None
+
+
+def _import_ct2() -> Any:
+    try:
+        import ctranslate2
+    except ImportError as err:
+        raise ConversionError(f"ctranslate2 is not installed ({err}); pip install 'tarjama[fast]'") from None
+    return ctranslate2
+
+
+def _ct2_engine(spec: ModelSpec, found: Resolved) -> Engine:
+    _import_ct2()
+    compute_type = ct2_compute(spec, found)
+    folder = convert(spec, compute_type, found=found)
+    return CTranslate2Engine(folder, found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
+                             compute_type=compute_type, threads=spec.threads, max_input_tokens=spec.max_input_tokens)
+
+
+class EngineCache:
+    """The process's only model cache: one engine per (model, revision, backend, device, compute type)."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple, Engine] = {}
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(self, spec: ModelSpec, *, backend: str | None = None) -> Engine:
+        key = (str(spec.local_path() or spec.model), spec.revision, backend or spec.backend, spec.device,
+               spec.compute_type)
+        with self._lock:  # concurrent first requests (the web app) load a model once
+            if key not in self._engines:
+                self._engines[key] = load_engine(spec, backend=backend, warned=self._warned)
+            return self._engines[key]
+
+    def loaded(self) -> list[Engine]:
+        return list(self._engines.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+
+
+ENGINES = EngineCache()
