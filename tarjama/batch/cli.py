@@ -1,0 +1,107 @@
+"""``tarjama batch``: options, the command, its summary line and the resume command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tarjama.batch.config import CHUNK_ARTICLES, BatchConfig, BatchError, Fields, resume_command
+from tarjama.batch.progress import duration, make_progress
+from tarjama.batch.runner import BatchReport, load_registry, run_batch
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``tarjama batch``: its options."""
+    from tarjama.cli import _languages
+
+    p = sub.add_parser(
+        "batch", parents=[common], help="translate many articles (files, folders, JSONL/CSV) into one output, "
+        "resumably", description="Translate many Arabic articles: every input record ends up exactly once in "
+        "the output or in the errors file, a crash loses nothing, --resume continues.",
+        epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (.txt .md .html .htm .docx, .jsonl .csv "
+                   "one article per row), folders (recursive), or - for JSON Lines on stdin")
+    p.add_argument("--to", type=_languages, default=["en", "es"], metavar="LANGS",
+                   help="target languages, comma-separated (default: en,es)")
+    p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
+    p.add_argument("--out", required=True, metavar="PATH", help="JSON Lines file, or a folder with --format dir")
+    p.add_argument("--format", choices=("jsonl", "dir"), default="jsonl",
+                   help="jsonl: one result per line (default); dir: ID.<lang>.md, ID.summary.md, ID.json")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run into the same --out")
+    p.add_argument("--errors", metavar="PATH", help="errors file (default: OUT's name + .errors.jsonl)")
+    p.add_argument("--id-field", default="id", metavar="NAME", help="record id field (default: id)")
+    p.add_argument("--text-field", default="text", metavar="NAME", help="article text field (default: text)")
+    p.add_argument("--title-field", default="title", metavar="NAME", help="title field (default: title)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes, each with its own models and cores/N threads (default: 1)")
+    p.add_argument("--limit", type=int, metavar="N", help="stop after N records (not counting resumed ones)")
+    p.add_argument("--chunk", type=int, default=CHUNK_ARTICLES, metavar="N",
+                   help=f"articles translated together in one model pass (default: {CHUNK_ARTICLES})")
+    p.add_argument("--backend", choices=("auto", "transformers", "ctranslate2"),
+                   help="override the backend of models.yaml")
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help="do not use (or fill) the translation memory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
+    p.set_defaults(func=cmd_batch)
+
+
+BATCH_EPILOG = """ids: the record's id field, else PATH:ROW (files: the path as given), else for stdin a content hash.
+A second record with an id already used goes to the errors file as duplicate_id.
+errors file: JSON Lines {id, source, reason, message}; reasons: empty, not_arabic, undecodable, binary,
+too_long, unsupported, malformed, missing, duplicate_id, model_error.
+exit codes: 0 every record translated; 1 some records failed (see the errors file); 2 usage error or an
+output made by a different run; 130 interrupted (resume with --resume).
+
+examples:
+  tarjama batch wire/ --to en,es --summary --out night.jsonl
+  tarjama batch wire/ --to en,es --summary --out night.jsonl --resume     # after a crash or Ctrl-C
+  tarjama batch feed.csv --text-field body --id-field guid --to en --format dir --out night/
+  cat feed.jsonl | tarjama batch - --to es --out es.jsonl
+"""
+
+
+def config_from_args(args: argparse.Namespace) -> BatchConfig:
+    return BatchConfig(
+        inputs=tuple(args.inputs), out=Path(args.out), targets=tuple(dict.fromkeys(args.to)),
+        summarize=args.summary, format=args.format, errors=Path(args.errors) if args.errors else None,
+        resume=args.resume, fields=Fields(args.id_field, args.text_field, args.title_field), limit=args.limit,
+        workers=args.workers, chunk=args.chunk, models=args.models, backend=args.backend, memory=args.memory)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tarjama.cli import CliError, _quiet_libraries
+
+    cfg = config_from_args(args)
+    _quiet_libraries()
+    progress = make_progress(args.quiet)
+    if load_registry(cfg.models).demo:
+        print("tarjama: DEMO MODE: generated random-weight models; the output is noise, not a translation.",
+              file=sys.stderr)
+    try:
+        report = run_batch(cfg, progress=progress, log=lambda note: print(f"tarjama: {note}", file=sys.stderr))
+    except BatchError as err:
+        raise CliError(str(err), err.code) from None
+    print(f"tarjama: {summary_line(cfg, report)}", file=sys.stderr)
+    if report.interrupted is not None:
+        print(f"tarjama: resume with: {resume_command(cfg)}", file=sys.stderr)
+        return 128 + report.interrupted
+    return 1 if report.failed_total else 0
+
+
+def summary_line(cfg: BatchConfig, report: BatchReport) -> str:
+    head = "interrupted" if report.interrupted is not None else ("stopped at --limit" if report.limited
+                                                                 else "batch done")
+    parts = [f"{report.translated} translated", f"{report.failed} failed"]
+    if report.reasons:
+        parts[-1] += " (" + ", ".join(f"{k} {v}" for k, v in sorted(report.reasons.items())) + ")"
+    if report.skipped:
+        parts.append(f"{report.skipped} already done")
+    line = f"{head}: " + ", ".join(parts) + f" in {duration(report.elapsed)} → {cfg.out}"
+    if report.earlier["failed"]:
+        line += f"; {report.earlier['failed']} failed in earlier runs"
+    if report.failed_total:
+        line += f"; see {cfg.errors_path}"
+    return line
