@@ -282,8 +282,7 @@ class EditorApp:
         """Validate, then run the pipeline; every failure a user can fix becomes a message saying how."""
         if not targets:
             raise _error("Tick at least one target language.")
-        try:
-            validate_text(doc.text, doc.source if doc.source != "<text>" else PASTED)
+        try:  # the pipeline validates first (empty, not Arabic, too long), before any model runs
             return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress)
         except InputError as err:
             raise _error(_input_message(err, pasted=doc.source == "<text>")) from None

@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from translate.engine import Engine, GenerationOptions
-from translate.memory import namespace
 from translate.segment import segment
-from translate.translator import Memory, Translator, token_batches
+from translate.translator import Memory, Translator, generate_remembered
 
 # chunk-merge (default): every chunk summarized, then the joined chunk summaries: the whole article is read,
 # at the cost of a second model pass for articles over max_input_tokens.  lead: only the first chunk is
@@ -131,14 +130,6 @@ class Summarizer:
 
     def _generate(self, texts: list[str]) -> list[tuple[str, float | None]]:
         """Memory first, then the engine in length-sorted batches; results in the order of ``texts``."""
-        ns = namespace(self.engine, self.options)
-        found = self.memory.lookup(ns, texts) if (self.memory is not None and texts) else {}
-        todo = [t for t in dict.fromkeys(texts) if t not in found]
-        counts = dict(zip(todo, self.engine.count_tokens(todo)))
-        fresh = {}
-        for batch in token_batches(todo, counts, self.batch_tokens, self.batch_size):
-            fresh.update(zip(batch, self.engine.generate(batch, self.options)))
-        if self.memory is not None and fresh:
-            self.memory.store(ns, fresh)
-        hyps = {**found, **fresh}
+        hyps, _ = generate_remembered(self.engine, self.options, texts, memory=self.memory,
+                                      batch_tokens=self.batch_tokens, max_batch_size=self.batch_size)
         return [(hyps[t].text, hyps[t].score) for t in texts]

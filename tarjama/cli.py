@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -154,15 +153,14 @@ def _format_from(output: str | None) -> str:
 
 def _write(text: str, output: str | None) -> None:
     """stdout, or a file replaced atomically (a crash never leaves half a file)."""
+    from tarjama.documents import write_atomic
+
     if not output or output == "-":
         sys.stdout.write(text)
         return
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, target)
+    write_atomic(target, text)
     print(f"tarjama: wrote {target}", file=sys.stderr)
 
 
@@ -271,7 +269,7 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_models_convert(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tarjama.engines import ConversionError, convert, ct2_compute
+    from tarjama.engines import ConversionError, convert
     from tarjama.registry import COMPUTE_TYPES, Registry, resolve
 
     if args.compute_type and args.compute_type not in COMPUTE_TYPES:
@@ -285,7 +283,7 @@ def cmd_models_convert(args: argparse.Namespace) -> int:
         spec = replace(spec, compute_type=args.compute_type or spec.compute_type)
         found = resolve(spec)
         try:
-            folder = convert(spec, ct2_compute(spec, found), found=found)
+            folder = convert(spec, found=found)  # compute type: the spec's, resolved for its device
         except ConversionError as err:
             raise CliError(str(err)) from None
         print(f"{spec.key}: {folder}")

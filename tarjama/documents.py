@@ -8,11 +8,14 @@ Every refusal is an ``InputError`` whose message names the source and says what 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -797,3 +800,22 @@ def _csv_records(
             yield _malformed(source, number, f"has {len(parsed)} fields but the header has {len(header)}")
         else:
             yield _make_document(dict(zip(header, parsed, strict=True)), source, number, fields, "csv")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, rename it into place: a crash
+    leaves the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -40,6 +40,7 @@ from translate.engine import (
     ct2_compute_type,
     ct2_device,
     model_type,
+    nan_prone,
 )
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ def load_engine(spec: ModelSpec, *, backend: str | None = None, warned: set[str]
 
 def _load_engine(spec: ModelSpec, backend: str, found: Resolved, warned: set[str]) -> Engine:
     ct = spec.compute_type
-    if model_type(found.path) in T5_FAMILY and "float16" in ct and "bfloat16" not in ct:
+    if nan_prone(model_type(found.path), ct):
         raise ConfigError(f"{spec.where}.compute_type: {ct}: mT5 gives NaNs in float16; use int8, bfloat16, "
                           "float32 or auto")
     if backend != "transformers":

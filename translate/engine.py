@@ -8,6 +8,7 @@ across engines and used to flag low-confidence sentences.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -261,6 +262,11 @@ def model_type(folder: str | Path) -> str:
         return ""
 
 
+def nan_prone(kind: str, compute_type: str) -> bool:
+    """True for a T5-family model (``kind``: its model_type) in a float16 type: mT5 overflows to NaN there."""
+    return kind in T5_FAMILY and "float16" in compute_type and "bfloat16" not in compute_type
+
+
 def ct2_device(device: str = "auto") -> str:
     """``auto`` is CUDA when CTranslate2 sees a GPU (without importing torch), else CPU."""
     if device != "auto":
@@ -289,7 +295,7 @@ def ct2_compute_type(compute_type: str, device: str, kind: str) -> str:
         except RuntimeError:  # no usable GPU here: loading will say so; assume a current one
             supported = {"bfloat16"}
         return "bfloat16" if "bfloat16" in supported else "float32"
-    if kind in T5_FAMILY and "float16" in compute_type and "bfloat16" not in compute_type:
+    if nan_prone(kind, compute_type):
         raise ModelLoadError(f"compute_type {compute_type}: mT5 gives NaNs in float16; use int8, bfloat16 "
                              "or float32")
     return compute_type
@@ -470,20 +476,21 @@ def _release_free_memory() -> None:
     after call to the sum of every thread's largest working set (measured: 1.78 GB instead of 1.40
     GB peak for the seed article, three models resident).  The call costs well under a millisecond.
     """
-    global _TRIM
-    if _TRIM is None:
-        import ctypes
-        import ctypes.util
-
-        try:
-            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):  # not glibc
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_TRIM: Any = None
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once; None where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _distorted(options: GenerationOptions) -> bool:

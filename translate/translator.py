@@ -166,27 +166,8 @@ class Translator:
     def _remembered(self, texts: list[str], options: GenerationOptions,
                     progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
         """Hypotheses for ``texts`` under ``options`` (memory, then the engine), and which came from memory."""
-        ns = namespace(self.engine, options)
-        found = self.memory.lookup(ns, texts) if (self.memory is not None and texts) else {}
-        fresh = self._generate([t for t in texts if t not in found], progress, options)
-        if self.memory is not None and fresh:
-            self.memory.store(ns, fresh)
-        return {**found, **fresh}, set(found)
-
-    def _generate(self, texts: Sequence[str], progress: Progress | None,
-                  options: GenerationOptions | None = None) -> dict[str, Hypothesis]:
-        results: dict[str, Hypothesis] = {}
-        if not texts:
-            return results
-        counts = dict(zip(texts, self.engine.count_tokens(texts)))
-        batches = list(token_batches(texts, counts, self.batch_tokens, self.max_batch_size))
-        done = 0
-        for batch in batches:
-            results.update(zip(batch, self.engine.generate(batch, options or self.options)))
-            done += len(batch)
-            if progress:
-                progress(done, len(texts))
-        return results
+        return generate_remembered(self.engine, options, texts, memory=self.memory, batch_tokens=self.batch_tokens,
+                                   max_batch_size=self.max_batch_size, progress=progress)
 
     # -- reassembly ---------------------------------------------------------------------------------
 
@@ -206,6 +187,29 @@ class Translator:
         if score < self.low_confidence:
             flags.add(LOW_CONFIDENCE)
         return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)))
+
+
+def generate_remembered(engine: Engine, options: GenerationOptions, texts: Sequence[str], *,
+                        memory: Memory | None, batch_tokens: int, max_batch_size: int,
+                        progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
+    """Each distinct text's hypothesis: from ``memory`` when it has one, else from the engine in
+    length-sorted batches under ``batch_tokens`` (then stored); also which texts the memory answered.
+
+    The one path from texts to model calls, shared by the Translator and the Summarizer.
+    """
+    texts = list(dict.fromkeys(texts))
+    ns = namespace(engine, options)
+    found = memory.lookup(ns, texts) if (memory is not None and texts) else {}
+    todo = [t for t in texts if t not in found]
+    fresh: dict[str, Hypothesis] = {}
+    counts = dict(zip(todo, engine.count_tokens(todo))) if todo else {}
+    for batch in token_batches(todo, counts, batch_tokens, max_batch_size):
+        fresh.update(zip(batch, engine.generate(batch, options)))
+        if progress:
+            progress(len(fresh), len(todo))
+    if memory is not None and fresh:
+        memory.store(ns, fresh)
+    return {**found, **fresh}, set(found)
 
 
 def token_batches(texts: Sequence[str], counts: Mapping[str, int], budget: int,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -14,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tarjama.batch.config import MANIFEST_SCHEMA, BatchConfig, BatchError
+from tarjama.documents import write_atomic
 
 # --------------------------------------------------------------------------- output: JSON Lines
 
@@ -113,20 +112,6 @@ def safe_name(record_id: str) -> str:
     return name
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 class DirOutput:
     """One folder, per article ``ID.<lang>.md``, ``ID.summary.md`` and ``ID.json`` (written last).
 
@@ -160,13 +145,13 @@ class DirOutput:
         base = safe_name(entry["id"])
         demo = "> **DEMO**: random-weight models; this is noise, not a translation.\n\n" if entry.get("demo") else ""
         for lang, tr in entry["translations"].items():
-            _atomic_write(self.path / f"{base}.{lang}.md", demo + tr["text"] + "\n")
+            write_atomic(self.path / f"{base}.{lang}.md", demo + tr["text"] + "\n")
         if entry.get("summaries"):
             from tarjama.result import LANGUAGE_NAMES
 
             parts = [f"## {LANGUAGE_NAMES.get(k, k)}\n\n{v}\n" for k, v in entry["summaries"].items()]
-            _atomic_write(self.path / f"{base}.summary.md", demo + "\n".join(parts))
-        _atomic_write(self.path / f"{base}.json", json.dumps(entry, ensure_ascii=False, indent=2) + "\n")
+            write_atomic(self.path / f"{base}.summary.md", demo + "\n".join(parts))
+        write_atomic(self.path / f"{base}.json", json.dumps(entry, ensure_ascii=False, indent=2) + "\n")
 
     def sync(self) -> None:
         pass  # every file was fsynced before its rename
@@ -309,7 +294,7 @@ class Outputs:
     def start(self, current: dict[str, Any]) -> None:
         """Open for appending; a fresh run records its signature first."""
         if self.previous is None:
-            _atomic_write(self.cfg.manifest_path, json.dumps(current, indent=2) + "\n")
+            write_atomic(self.cfg.manifest_path, json.dumps(current, indent=2) + "\n")
         self.results.open()
         self.errors.open()
 
