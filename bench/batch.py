@@ -46,7 +46,7 @@ def bench_settings() -> None:
     --workers' spawned processes re-import this module (and inherit the environment).
     """
     if os.environ.get(GUARD_ENV) == "off":
-        from translate.translator import Translator
+        from tarjama.translate.translator import Translator
 
         Translator.repetition_guard = False
 

@@ -47,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-summary", dest="summary", action="store_false")
     args = p.parse_args(argv)
 
-    from summarize.summarizer import Summarizer
+    from tarjama.summarize.summarizer import Summarizer
+    from tarjama.translate.translator import Translator
+
     from tarjama.documents import Document
     from tarjama.pipeline import Pipeline
-    from translate.translator import Translator
 
     if args.summary_tokens:
         override(Summarizer, batch_tokens=args.summary_tokens, batch_size=64)

@@ -302,9 +302,8 @@ Process = Callable[[int, str], Any]
 def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Callable[[], int]]:
     """The model cards' code (transformers 5: no pipeline(); generate called directly)."""
     import torch
+    from tarjama.translate.segment import segment
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    from translate.segment import segment
 
     torch.set_num_threads(threads)
     load = {k: (AutoTokenizer.from_pretrained(models / k), AutoModelForSeq2SeqLM.from_pretrained(models / k).eval())
@@ -346,8 +345,9 @@ def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Cal
 
 
 def tarjama(config: Path) -> tuple[Process, Callable[[], int]]:
+    from tarjama.translate.translator import Translator
+
     from tarjama.pipeline import Pipeline
-    from translate.translator import Translator
 
     Translator.repetition_guard = False  # random weights loop on almost every sentence (see Translator)
     pipe = Pipeline.from_config(config, memory=False)

@@ -270,9 +270,9 @@ def _segment_module():
     """translate.segment, importable when this file runs as a script from anywhere."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    import translate.segment
+    from tarjama.translate import segment
 
-    return translate.segment
+    return segment
 
 
 def run(corpus: Path, errors: int = 0) -> dict[str, dict[str, dict]]:

@@ -7,5 +7,5 @@ __all__ = ["Summarizer", "Summary"]
 
 def __getattr__(name: str):
     if name in __all__:
-        return getattr(import_module("summarize.summarizer"), name)
+        return getattr(import_module(f"{__name__}.summarizer"), name)
     raise AttributeError(f"module 'summarize' has no attribute {name!r}")

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from translate.engine import Engine, GenerationOptions
-from translate.segment import segment
-from translate.translator import Memory, Translator, generate_remembered
+from tarjama.translate.engine import Engine, GenerationOptions
+from tarjama.translate.segment import segment
+from tarjama.translate.translator import Memory, Translator, generate_remembered
 
 # chunk-merge (default): every chunk summarized, then the joined chunk summaries: the whole article is read,
 # at the cost of a second model pass for articles over max_input_tokens.  lead: only the first chunk is

@@ -325,9 +325,34 @@ def _add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_libraries()
-    import app  # the page imports gradio: only here, never for the other commands
+    return load_page().serve(args.host, args.port, args.models)
 
-    return app.serve(args.host, args.port, args.models)
+
+def load_page():
+    """The editor's page, app.py — the one upward import (it imports gradio), made only by ``serve``.
+
+    Installed from a wheel it is ``tarjama.app`` (setup.py copies it in); in a checkout it is the
+    repository's top-level app.py, loaded from its file under its own name, ``app``.
+    """
+    import importlib
+    import importlib.util
+
+    try:
+        return importlib.import_module("tarjama.app")
+    except ModuleNotFoundError as err:
+        if err.name != "tarjama.app":
+            raise
+    path = Path(__file__).resolve().parents[1] / "app.py"
+    loaded = sys.modules.get("app")
+    if loaded is not None and Path(getattr(loaded, "__file__", "")).resolve() == path:
+        return loaded
+    spec = importlib.util.spec_from_file_location("app", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise CliError(f"the editor's page is missing: no tarjama.app and no {path}; reinstall tarjama")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- entry point -------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from tarjama.registry import (
     folder_size,
     resolve,
 )
-from translate.engine import (
+from tarjama.translate.engine import (
     T5_FAMILY,
     CTranslate2Engine,
     Engine,

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer, Summary
 from tarjama.documents import Document, InputError, validate_text
 from tarjama.engines import ENGINES, EngineCache, cache_dir
 from tarjama.registry import ModelNotAvailable, ModelSpec, Registry
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
-from translate.memory import SQLiteMemory
-from translate.segment import Segmented, segment
-from translate.translator import Memory, Translator
+from tarjama.summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer, Summary
+from tarjama.translate.memory import SQLiteMemory
+from tarjama.translate.segment import Segmented, segment
+from tarjama.translate.translator import Memory, Translator
 
 StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage done)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from translate.engine import (
+from tarjama.translate.engine import (
     GenerationOptions,
 )
 

@@ -146,7 +146,7 @@ def _edit_cell(page, lang: str, row: int, text: str) -> None:
 
 
 def _expected_shape(text: str) -> list[int]:
-    from translate.segment import segment
+    from tarjama.translate.segment import segment
 
     return [len(p.sentences) for p in segment(text).paragraphs]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import REPO, news_articles
+from tarjama.translate.segment import segment
 
 from tarjama.batch import (
     BatchConfig,
@@ -30,7 +31,6 @@ from tarjama.batch import (
 )
 from tarjama.cli import main
 from tarjama.documents import Document
-from translate.segment import segment
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 ERROR_KEYS = {"id", "source", "reason", "message"}

@@ -8,8 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import REPO, SEED, run_cli
-
-from translate.segment import segment
+from tarjama.translate.segment import segment
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 BOILERPLATE = ("قد يعجبك ايضا", "ابق على اتصال", "احصل على النشرة الإخبارية")

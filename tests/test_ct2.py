@@ -18,12 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import CORPUS, SEED, news_articles, run_cli
-from transformers import AutoModelForSeq2SeqLM
-
-from tarjama import engines as reg
-from tarjama.engines import convert, ct2_path, load_engine
-from tarjama.registry import ConfigError, ModelNotAvailable, Registry, resolve
-from translate.engine import (
+from tarjama.translate.engine import (
     CTranslate2Engine,
     GenerationOptions,
     Hypothesis,
@@ -31,7 +26,12 @@ from translate.engine import (
     TransformersEngine,
     ct2_compute_type,
 )
-from translate.segment import segment
+from tarjama.translate.segment import segment
+from transformers import AutoModelForSeq2SeqLM
+
+from tarjama import engines as reg
+from tarjama.engines import convert, ct2_path, load_engine
+from tarjama.registry import ConfigError, ModelNotAvailable, Registry, resolve
 
 pytest.importorskip("ctranslate2")
 
@@ -387,9 +387,8 @@ def test_cli_convert_then_translate_on_ctranslate2(models_yaml: Path, tmp_path: 
 def test_the_light_mt5_tokenizer_matches_transformers(models_yaml: Path, corpus: Path) -> None:
     """CTranslate2Engine reads mT5's sentencepiece model itself (~50 MB instead of ~340 MB for the real
     250k vocabulary): same ids, truncation, pieces and decoding as transformers' T5Tokenizer."""
+    from tarjama.translate.engine import SpmTokenizer, load_tokenizer
     from transformers import AutoTokenizer
-
-    from translate.engine import SpmTokenizer, load_tokenizer
 
     folder = models_yaml.parent / "mt5-xlsum"
     hf, light = AutoTokenizer.from_pretrained(folder), load_tokenizer(folder)

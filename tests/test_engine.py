@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from tarjama.translate.engine import GenerationOptions, TransformersEngine
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-from translate.engine import GenerationOptions, TransformersEngine
 
 SENTENCES = [
     "عقدت البلدان التي تشكل المؤتمر الإقليمي للهجرة (CRM) النسخة الرابعة من المؤتمر.",

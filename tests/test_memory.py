@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SEED, run_cli
+from tarjama.translate.engine import GenerationOptions, Hypothesis, TransformersEngine
+from tarjama.translate.memory import SQLiteMemory, namespace, normalize
+from tarjama.translate.translator import MEMORY, Translator
 
 from tarjama.engines import EngineCache
 from tarjama.pipeline import Pipeline, open_memory
 from tarjama.registry import Registry
-from translate.engine import GenerationOptions, Hypothesis, TransformersEngine
-from translate.memory import SQLiteMemory, namespace, normalize
-from translate.translator import MEMORY, Translator
 
 SENTENCES = ["قال المتحدث إن الاجتماع سيعقد يوم الاثنين.", "وأضاف أن 3.5 مليون شخص تأثروا بالفيضانات.",
              "قال الوزير."]
@@ -89,8 +89,8 @@ def test_sources_are_normalized(tmp_path: Path) -> None:
 
 _WRITER = """
 import sys, time
-from translate.engine import Hypothesis
-from translate.memory import SQLiteMemory
+from tarjama.translate.engine import Hypothesis
+from tarjama.translate.memory import SQLiteMemory
 path, worker, n, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 memory = SQLiteMemory(path, timeout=60)
 assert memory.enabled, memory.problem
@@ -140,7 +140,7 @@ def test_eviction_drops_the_least_recently_used(tmp_path: Path) -> None:
 def test_a_corrupt_file_means_no_memory_and_a_warning(models_yaml: Path, tmp_path: Path, caplog) -> None:
     path = tmp_path / "tm.sqlite"
     path.write_bytes(os.urandom(4096))
-    with caplog.at_level(logging.WARNING, logger="translate.memory"):
+    with caplog.at_level(logging.WARNING, logger="tarjama.translate.memory"):
         pipe = Pipeline.from_config(models_yaml, memory=path)
         result = pipe.run("قال المتحدث إن الاجتماع سيعقد يوم الاثنين.", targets=("en",), summarize=False)
     assert result.translations["en"].sentences()[0].text
@@ -158,7 +158,7 @@ def test_corruption_found_later_also_degrades(tmp_path: Path, caplog) -> None:
     with open(path, "r+b") as f:  # every page after the first overwritten (a disk fault, a bad copy)
         f.seek(4096)
         f.write(os.urandom(size - 4096))
-    with caplog.at_level(logging.WARNING, logger="translate.memory"):
+    with caplog.at_level(logging.WARNING, logger="tarjama.translate.memory"):
         assert memory.lookup("ns", ["s1", "s1999"]) == {}
         memory.store("ns", {"b": hyp("y")})  # no exception
     assert memory.enabled is False and "malformed" in caplog.text
@@ -167,7 +167,7 @@ def test_corruption_found_later_also_degrades(tmp_path: Path, caplog) -> None:
 def test_an_unwritable_place_means_no_memory_and_a_warning(models_yaml: Path, tmp_path: Path, caplog) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with caplog.at_level(logging.WARNING, logger="translate.memory"):
+    with caplog.at_level(logging.WARNING, logger="tarjama.translate.memory"):
         memory = open_memory(blocker / "tm.sqlite")
         translator = Translator(TransformersEngine(models_yaml.parent / "opus-mt-ar-en", device="cpu", threads=1),
                                 GenerationOptions(num_beams=1, max_new_tokens=8), memory=memory)

@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import REPO, SEED, news_articles
+from tarjama.translate.segment import segment
 
 from tarjama.documents import InputError
 from tarjama.result import ArticleResult
-from translate.segment import segment
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 
@@ -98,8 +98,8 @@ def test_unknown_target(pipeline) -> None:
 
 
 def test_parts_stand_alone(pipeline) -> None:
-    from summarize import Summarizer
-    from translate import Translator
+    from tarjama.summarize import Summarizer
+    from tarjama.translate import Translator
 
     tr = pipeline.translator("en")
     assert isinstance(tr, Translator)

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from translate.segment import (
+from tarjama.translate.segment import (
     Removed,
     clean,
     segment,

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 from conftest import news_articles
-
-from summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer
-from translate.engine import GenerationOptions, TransformersEngine
-from translate.segment import segment
+from tarjama.summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer
+from tarjama.translate.engine import GenerationOptions, TransformersEngine
+from tarjama.translate.segment import segment
 
 
 class RecordingEngine(TransformersEngine):

@@ -6,9 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from translate.engine import GenerationOptions, Hypothesis, TransformersEngine
-from translate.translator import (
+from tarjama.translate.engine import GenerationOptions, Hypothesis, TransformersEngine
+from tarjama.translate.translator import (
     NUMBERS,
     PASSTHROUGH,
     REPETITION,

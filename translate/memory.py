@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from translate.engine import Engine, GenerationOptions, Hypothesis
+from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from translate.engine import Engine, GenerationOptions, Hypothesis
-from translate.memory import namespace
-from translate.segment import segment, split_clauses
+from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
+from tarjama.translate.memory import namespace
+from tarjama.translate.segment import segment, split_clauses
 
 Progress = Callable[[int, int], None]  # (units done, units total)
 

@@ -125,7 +125,7 @@ def _record_items(path: str, fields: Fields) -> Iterator[Item]:
 
 def check_document(doc: Document) -> Failure | None:
     """The checks ``Pipeline.run_many`` makes, done first: one bad article must not fail its chunk."""
-    from translate.segment import segment
+    from tarjama.translate.segment import segment
 
     try:
         validate_text(doc.text, where(doc))
