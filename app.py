@@ -47,7 +47,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # far above any article; enforced by the bro
 MODEL_CONCURRENCY = 1
 LIGHT_CONCURRENCY = 4  # reading uploads, applying edits, writing exports: no model involved
 EXPORT_MAX_AGE_S = 3600
-WARN_FLAGS = frozenset({"low_confidence", "repetition", "numbers", "untranslated", "split"})
+WARN_FLAGS = frozenset({"low_confidence", "repetition", "numbers", "untranslated", "split", "unknown"})
 EXAMPLE = Path(__file__).resolve().with_name("examples") / "seed_article.ar.txt"
 PASTED = "The pasted text"
 

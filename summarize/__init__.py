@@ -8,4 +8,4 @@ __all__ = ["Summarizer", "Summary"]
 def __getattr__(name: str):
     if name in __all__:
         return getattr(import_module(f"{__name__}.summarizer"), name)
-    raise AttributeError(f"module 'summarize' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,7 @@ that again, repeating until one pass fits.  Chunks of many articles share batche
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,16 @@ from tarjama.translate.translator import Memory, Translator, generate_remembered
 # summarized — one pass, the model card's (and XLSum training's) truncation, reported as strategy "lead".
 STRATEGIES = ("chunk-merge", "lead")
 MAX_ROUNDS = 6  # each round shrinks the text ~6× (512 in, ≤ 84 out); a safety stop, never reached in practice
-XLSUM_OPTIONS = GenerationOptions(num_beams=4, max_new_tokens=84, no_repeat_ngram_size=2, length_penalty=0.6)
+# The XLSum card's generate(max_length=84, ...): max_length counts the decoder start token, so 83 new tokens.
+XLSUM_OPTIONS = GenerationOptions(num_beams=4, max_new_tokens=83, no_repeat_ngram_size=2, length_penalty=0.6)
+
+
+def xlsum_whitespace(text: str) -> str:
+    """The XL-Sum card's WHITESPACE_HANDLER: newlines, then any whitespace run, become one space.
+
+    XL-Sum's training articles are one line each; the model never saw a newline piece.
+    """
+    return re.sub(r"\s+", " ", re.sub(r"\n+", " ", text.strip()))
 
 
 @dataclass(frozen=True)
@@ -126,7 +136,7 @@ class Summarizer:
                 used = 1
             chunks[-1].append(unit)
             used += n - 1
-        return ["\n".join(c) for c in chunks]
+        return [xlsum_whitespace(" ".join(c)) for c in chunks]
 
     def _generate(self, texts: list[str]) -> list[tuple[str, float | None]]:
         """Memory first, then the engine in length-sorted batches; results in the order of ``texts``."""

@@ -200,11 +200,28 @@ def load_engine(spec: ModelSpec, *, backend: str | None = None, warned: set[str]
     key in ``warned`` (the cache's set), so a missing CTranslate2 is said once, not per model.
     """
     found = resolve(spec)
+    check_positions(spec, found.path)
     engine = _load_engine(spec, backend or spec.backend, found, set() if warned is None else warned)
     # What the translation memory keys on besides the revision as written: "main" moves on the Hub and a
     # local folder can be regenerated in place, so entries follow the weights actually loaded.
     engine.weights = found.path.name if found.source != "local" else _fingerprint(found.path)
     return engine
+
+
+def check_positions(spec: ModelSpec, folder: Path) -> None:
+    """``max_input_tokens`` above the model's ``max_position_embeddings`` is a models.yaml error.
+
+    Marian's positions are absolute: past the table the encoder would fail or read garbage.  (mT5's
+    relative positions have no table; its config names no such limit.)
+    """
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    limit = config.get("max_position_embeddings")
+    if isinstance(limit, int) and spec.max_input_tokens > limit:
+        raise ConfigError(f"{spec.where}.max_input_tokens: {spec.max_input_tokens} is more than the model's "
+                          f"max_position_embeddings ({limit}, {folder / 'config.json'}); use at most {limit}")
 
 
 def _load_engine(spec: ModelSpec, backend: str, found: Resolved, warned: set[str]) -> Engine:

@@ -19,7 +19,7 @@ from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceRes
 from tarjama.summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer, Summary
 from tarjama.translate.memory import SQLiteMemory
 from tarjama.translate.segment import Segmented, segment
-from tarjama.translate.translator import Memory, Translator
+from tarjama.translate.translator import NON_LATIN_TARGETS, Memory, Translator
 
 StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage done)
 
@@ -61,7 +61,8 @@ class Pipeline:
     def translator(self, target: str) -> Translator:
         spec = self.registry.translation_spec(target)
         return Translator(self._engine(spec), spec.generate, max_sentence_tokens=spec.max_sentence_tokens,
-                          low_confidence=spec.low_confidence, memory=self.memory)
+                          low_confidence=spec.low_confidence, memory=self.memory,
+                          ascii_digits=target not in NON_LATIN_TARGETS)
 
     def summarizer(self, batch_tokens: int = BATCH_TOKENS) -> Summarizer:
         spec = self.registry.summarization_spec()

@@ -86,6 +86,11 @@ class Engine(Protocol):
 
     def token_windows(self, text: str, size: int) -> list[str]: ...
 
+    @property
+    def unk_token_id(self) -> int: ...
+
+    def unknown(self, texts: Sequence[str]) -> list[bool]: ...
+
     def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]: ...
 
 
@@ -145,14 +150,39 @@ class TokenizerMixin:
         return pieces
 
     def _hard_windows(self, word: str, budget: int) -> list[str]:
-        """Cut inside a word; a re-tokenized piece can gain a word-start token, so shrink until all fit."""
-        ids = self.tokenizer(word, add_special_tokens=False)["input_ids"]
-        for step in range(budget, 0, -1):
-            pieces = [self.tokenizer.decode(ids[i : i + step], skip_special_tokens=True)
-                      for i in range(0, len(ids), step)]
-            if max(self.count_tokens(pieces)) <= budget + 1:
-                return pieces
+        """Cut inside a word at character offsets, each piece at most ``budget`` tokens.
+
+        The pieces join back to exactly ``word``: decoding slices of its token ids instead would drop
+        every character the vocabulary lacks (emoji, ₪, CJK become ``<unk>``, which decoding deletes).
+        Each cut is the longest prefix that fits, found by bisection (about log2(len) tokenizer calls).
+        """
+        pieces: list[str] = []
+        start = 0
+        while start < len(word):
+            low, high = start + 1, len(word)
+            while low < high:
+                mid = (low + high + 1) // 2
+                if self._pieces_count(word[start:mid]) <= budget:
+                    low = mid
+                else:
+                    high = mid - 1
+            pieces.append(word[start:low])
+            start = low
         return pieces
+
+    def _pieces_count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    @property
+    def unk_token_id(self) -> int:
+        return int(self.tokenizer.unk_token_id)
+
+    def unknown(self, texts: Sequence[str]) -> list[bool]:
+        """For each text: does it hold a character the vocabulary lacks (tokenized as ``<unk>``)?"""
+        if not texts:
+            return []
+        unk = self.unk_token_id
+        return [unk in ids for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
 class TransformersEngine(TokenizerMixin):
@@ -212,7 +242,10 @@ class TransformersEngine(TokenizerMixin):
                 max_new_tokens=options.max_new_tokens, min_new_tokens=options.min_new_tokens or None,
                 num_beams=options.num_beams, no_repeat_ngram_size=options.no_repeat_ngram_size,
                 length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,
-                do_sample=False, early_stopping=None if options.num_beams == 1 else True, **fixed,
+                do_sample=False, early_stopping=None if options.num_beams == 1 else True,
+                # Explicit, whatever the pinned generation_config.json says (ar-es's sets it, ar-en's does not):
+                # scores renormalized after n-gram bans and penalties, as CTranslate2 always does.
+                renormalize_logits=True, **fixed,
             )
             steps = self._token_log_probs(hidden, enc["attention_mask"], sequences)
         tokens = sequences[:, 1:]  # drop the decoder start token

@@ -29,11 +29,18 @@ NUMBERS = "numbers"              # the digits of source and translation differ
 UNTRANSLATED = "untranslated"    # the output is still mostly Arabic script
 LOW_CONFIDENCE = "low_confidence"  # mean token log-probability under the model's threshold
 MEMORY = "memory"                # came from the translation memory
+UNKNOWN = "unknown"              # the source or the output holds <unk>: a character the vocabulary lacks
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
 _NUMBER = re.compile(r"\d+(?:[.,٫٬]\d+)*")
 _CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 6+ times: "وقوقوقوقوقوق"
+# Targets written in another script keep Arabic-Indic digits in the model input; all others get ASCII digits.
+NON_LATIN_TARGETS = frozenset({
+    "ar", "fa", "ur", "ps", "ku", "sd", "ug", "he", "yi", "ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "mn",
+    "el", "hy", "ka", "am", "ti", "hi", "mr", "ne", "bn", "pa", "gu", "or", "ta", "te", "kn", "ml", "si", "th", "lo",
+    "km", "my", "bo", "zh", "ja", "ko", "dv",
+})
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
 
@@ -75,8 +82,11 @@ class Translator:
 
     def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
                  max_sentence_tokens: int = 200, batch_tokens: int = 4096, max_batch_size: int = 64,
-                 low_confidence: float = -1.0, memory: Memory | None = None) -> None:
+                 low_confidence: float = -1.0, memory: Memory | None = None, ascii_digits: bool = True) -> None:
         self.engine = engine
+        # Arabic-Indic digits (٠-٩, ۰-۹) become ASCII digits in what the model reads, for Latin-script targets:
+        # the models then never see digit pieces their vocabulary may lack; the result's source stays as written.
+        self.ascii_digits = ascii_digits
         self.options = options or GenerationOptions()
         self.max_sentence_tokens = min(max_sentence_tokens, engine.max_input_tokens)
         self.batch_tokens = batch_tokens
@@ -107,7 +117,7 @@ class Translator:
     def translate(self, sentences: Sequence[str], progress: Progress | None = None) -> list[SentenceTranslation]:
         """One SentenceTranslation per input sentence, in order."""
         units: list[_Unit] = []
-        worded = [(i, s) for i, s in enumerate(sentences) if has_words(s)]
+        worded = [(i, self.model_input(s)) for i, s in enumerate(sentences) if has_words(s)]
         counts = self.engine.count_tokens([s for _, s in worded])
         for (i, sentence), n in zip(worded, counts):
             pieces = [sentence] if n <= self.max_sentence_tokens else self._pieces(sentence)
@@ -117,6 +127,10 @@ class Translator:
         for u in units:
             by_sentence.setdefault(u.sentence, []).append(u)
         return [self._assemble(s, by_sentence.get(i, [])) for i, s in enumerate(sentences)]
+
+    def model_input(self, sentence: str) -> str:
+        """What the model reads for ``sentence``."""
+        return sentence.translate(_DIGITS) if self.ascii_digits else sentence
 
     # -- pieces -------------------------------------------------------------------------------------
 
@@ -158,10 +172,13 @@ class Translator:
             guarded, guarded_remembered = self._remembered(looping, self.options.replace(no_repeat_ngram_size=3))
             hyps.update(guarded)
             remembered -= set(looping) - guarded_remembered
+        unknown = {t for t, unk in zip(texts, self.engine.unknown(texts)) if unk}
+        unk_id = self.engine.unk_token_id
         for u in units:
             u.hyp = hyps[u.text]
             u.flags |= {MEMORY} if u.text in remembered else set()
             u.flags |= {REPETITION} if u.text in looping else set()
+            u.flags |= {UNKNOWN} if u.text in unknown or unk_id in u.hyp.token_ids else set()
 
     def _remembered(self, texts: list[str], options: GenerationOptions,
                     progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
