@@ -27,8 +27,7 @@ run: setup
 
 ## the same on generated random-weight models, clearly labelled DEMO (output is noise)
 demo: setup
-	test -f .models/tiny/models.yaml || $(BIN)/python tests/tiny_models.py .models/tiny
-	TARJAMA_MODELS=.models/tiny/models.yaml $(BIN)/tarjama translate $(ARTICLE) --to en,es --summary
+	$(BIN)/tarjama demo $(ARTICLE)
 
 ## Debian's chromium for the browser tests (playwright cannot download browsers here)
 browser:

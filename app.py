@@ -497,7 +497,7 @@ def create_app(pipeline: Pipeline, report: ModelReport | None = None) -> gr.Bloc
 def launch(demo: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, block: bool = True) -> str:
     """Serve ``demo``; the upload limit is enforced by the browser and the server (HTTP 413) as well."""
     _, url, _ = demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False,
-                            prevent_thread_lock=not block, css=CSS, quiet=not block, show_error=False)
+                            prevent_thread_lock=not block, css=CSS, quiet=True, show_error=False)  # no share hint
     return url
 
 
@@ -512,9 +512,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, models: str | None = None) -> int:
     """Load the models once, report them, serve until interrupted."""
-    from tarjama.cli import _quiet_libraries
+    from tarjama.cli import _quiet_libraries, port_problem
 
     _quiet_libraries()
+    problem = port_problem(host, port)
+    if problem:
+        print(f"tarjama: error: {problem}", file=sys.stderr)
+        return 2
     try:
         pipeline = Pipeline.from_config(models)
     except ConfigError as err:
@@ -528,6 +532,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, models: str | None
                                             else ""), file=sys.stderr)
     if report.missing:
         print("tarjama: warning: " + missing_help(report.missing).replace("\n", "\ntarjama:   "), file=sys.stderr)
+    print(f"tarjama: serving on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr, flush=True)
     launch(create_app(pipeline, report), host, port, block=True)
     return 0
 

@@ -82,7 +82,8 @@ def ct2_path(spec: ModelSpec, found: Resolved, compute_type: str) -> Path:
         rev = f"{spec.revision}-{_fingerprint(found.path)}"
     else:
         slug = spec.model.replace("/", "--")
-        rev = found.path.name if found.path.parent.name == "snapshots" else spec.revision
+        # A hub snapshot and a converted pickle are both named by the commit they came from.
+        rev = found.path.name if found.path.parent.name == "snapshots" or found.source == "converted" else spec.revision
     return cache_dir() / "ct2" / _safe(slug) / _safe(rev) / compute_type
 
 
@@ -115,7 +116,7 @@ def convert(spec: ModelSpec, compute_type: str | None = None, *, found: Resolved
     ctranslate2 = _import_ct2()
     if not quiet:
         print(f"tarjama: converting {spec.key} ({spec.model}) to CTranslate2 {compute_type} — once, "
-              f"reused from {target}", file=sys.stderr, flush=True)
+              f"into {target}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{compute_type}-"))
@@ -201,11 +202,19 @@ def load_engine(spec: ModelSpec, *, backend: str | None = None, warned: set[str]
     """
     found = resolve(spec)
     check_positions(spec, found.path)
-    engine = _load_engine(spec, backend or spec.backend, found, set() if warned is None else warned)
+    quiet = contextlib.nullcontext() if verbose() else _quiet_transformers()
+    with quiet:  # no "Loading weights" bars or tying advisories for Python API users either
+        engine = _load_engine(spec, backend or spec.backend, found, set() if warned is None else warned)
     # What the translation memory keys on besides the revision as written: "main" moves on the Hub and a
     # local folder can be regenerated in place, so entries follow the weights actually loaded.
     engine.weights = found.path.name if found.source != "local" else _fingerprint(found.path)
     return engine
+
+
+def verbose() -> bool:
+    """Show the libraries' own loading output: TARJAMA_VERBOSE=1, or the ``tarjama`` logger at DEBUG."""
+    return os.environ.get("TARJAMA_VERBOSE", "") not in ("", "0") or logging.getLogger("tarjama").isEnabledFor(
+        logging.DEBUG)
 
 
 def check_positions(spec: ModelSpec, folder: Path) -> None:

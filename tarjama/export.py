@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 
-from tarjama.result import LANGUAGE_NAMES, ArticleResult
+from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
 # Characters XML 1.0 cannot hold; python-docx raises on them, and pasted text can carry them.
@@ -66,8 +66,7 @@ def to_docx(result: ArticleResult) -> bytes:
     doc.core_properties.title = _clean(result.title or "Article")
     doc.add_heading(_clean(result.title or "Article"), level=0)
     if result.demo:
-        doc.add_paragraph().add_run(
-            "DEMO: generated random-weight models. This output is noise, not a translation.").bold = True
+        doc.add_paragraph().add_run(f"DEMO: {DEMO_NOTICE}").bold = True
     if result.summaries:
         doc.add_heading("Summaries", level=1)
         for lang, text in result.summaries.items():

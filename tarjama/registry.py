@@ -44,8 +44,8 @@ vo wa wo xh yi yo za zh zu"""
 LANGUAGES = frozenset(_ISO_639_1.split())
 
 _DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
-_SPEC_KEYS = {"model", "revision", "license", "max_input_tokens", "max_sentence_tokens", "low_confidence",
-              "generate", "strategy", *_DEFAULT_KEYS}
+_SPEC_KEYS = {"model", "revision", "license", "provenance", "max_input_tokens", "max_sentence_tokens",
+              "low_confidence", "generate", "strategy", *_DEFAULT_KEYS}
 SUMMARY_STRATEGIES = ("chunk-merge", "lead")  # summarize.summarizer.STRATEGIES
 _GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
 
@@ -79,6 +79,7 @@ class ModelSpec:
     generate: GenerationOptions
     config_path: Path
     strategy: str = "chunk-merge"  # summarization: chunk-merge (read everything) or lead (first chunk, one pass)
+    provenance: str = ""           # who made the weights at this revision, when not the model's owners
 
     @property
     def where(self) -> str:
@@ -193,7 +194,7 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
         max_sentence_tokens=min(max_in, _int(entry.get("max_sentence_tokens", 200), f"{where}.max_sentence_tokens")),
         low_confidence=float(entry.get("low_confidence", -1.0)),
         generate=_generate(entry.get("generate") or {}, f"{where}.generate"), config_path=path,
-        strategy=entry.get("strategy", "chunk-merge"),
+        strategy=entry.get("strategy", "chunk-merge"), provenance=str(entry.get("provenance", "")),
     )
 
 
@@ -228,7 +229,7 @@ class Resolved:
     """Where a model's files are, and how they got there."""
 
     path: Path
-    source: str        # local | cached | downloaded
+    source: str        # local | cached | downloaded | converted (tarjama's safetensors of a pickle)
 
 
 def hf_cache_dir() -> Path:
@@ -238,23 +239,32 @@ def hf_cache_dir() -> Path:
 
 
 def resolve(spec: ModelSpec, *, download: bool = True) -> Resolved:
-    """The folder holding ``spec``'s files: the local folder, the HF cache, or a fresh download."""
+    """The folder holding ``spec``'s safetensors weights: the local folder, the HF cache, a fresh download,
+    or, where those hold only a pickle, tarjama's conversion of it (``models pull --convert-pickle``)."""
+    return _checked(spec, locate(spec, download=download))
+
+
+def locate(spec: ModelSpec, *, download: bool = True) -> Resolved:
+    """The local folder, the HF cache snapshot or a fresh download, unchecked: it may hold only a pickle.
+
+    Loaders use ``resolve``; this is for the pickle converter, which must find the owners' folder.
+    """
     local = spec.local_path()
     if local is not None:
         if not local.is_dir():
             raise ModelNotAvailable(f"{spec.where}.model: folder {local} does not exist")
-        return _checked(spec, Resolved(local, "local"))
+        return Resolved(local, "local")
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     kwargs = {"repo_id": spec.model, "revision": spec.revision, "allow_patterns": ALLOW_PATTERNS}
     try:
-        return _checked(spec, Resolved(Path(snapshot_download(**kwargs, local_files_only=True)), "cached"))
+        return Resolved(Path(snapshot_download(**kwargs, local_files_only=True)), "cached")
     except LocalEntryNotFoundError:
         if not download:
             raise ModelNotAvailable(_not_available(spec, "not downloaded yet")) from None
     try:
-        return _checked(spec, Resolved(Path(snapshot_download(**kwargs)), "downloaded"))
+        return Resolved(Path(snapshot_download(**kwargs)), "downloaded")
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
         reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
         raise ModelNotAvailable(_not_available(spec, f"the Hub is unreachable ({reason})")) from None
@@ -271,14 +281,25 @@ def _not_available(spec: ModelSpec, why: str) -> str:
 
 
 def _checked(spec: ModelSpec, found: Resolved) -> Resolved:
-    """Refuse folders without safetensors weights: pickled .bin weights can run code on load."""
-    if not any(found.path.glob("*.safetensors")):
-        raise ModelNotAvailable(
-            f"{spec.where}: {found.path} has no *.safetensors weights; tarjama never loads pickled "
-            f"(.bin) weights. Use a revision that has model.safetensors, or convert the model yourself "
-            f"and set model: to that folder."
-        )
-    return found
+    """Refuse folders without safetensors weights (pickled .bin weights can run code on load), unless
+    tarjama converted that folder's pickle earlier: then the conversion is used."""
+    if any(found.path.glob("*.safetensors")):
+        return found
+    from tarjama.pickle_conversion import WEIGHTS, converted_path
+
+    converted = converted_path(spec, found)
+    if (converted / WEIGHTS).is_file():
+        return Resolved(converted, "converted")
+    pin = (f"pin a `revision:` under {spec.task}.{spec.key} in {spec.config_path} that holds model.safetensors "
+           f"(e.g. the Hub's safetensors conversion pull request, refs/pr/N, or its commit sha)"
+           if found.source != "local" else f"put a model.safetensors into {found.path}")
+    raise ModelNotAvailable(
+        f"{spec.where}: model {spec.model} (revision {spec.revision}) at {found.path} has no *.safetensors "
+        f"weights; tarjama never loads pickled (.bin) weights. Fix: {pin}, or run "
+        f"`tarjama models pull --convert-pickle {spec.key}`, which unpickles the owners' pytorch_model.bin in "
+        f"an isolated process with torch.load(weights_only=True), checks every tensor against config.json "
+        f"and caches a model.safetensors."
+    )
 
 
 def folder_size(path: Path) -> int:

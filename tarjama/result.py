@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_ID = "tarjama.article/1"
+# Said wherever output of generated random-weight models (``models.yaml`` with ``demo: true``) can end up.
+DEMO_NOTICE = "generated random-weight models. This output is noise, not a translation."
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French", "de": "German"}
 
 
@@ -134,7 +136,7 @@ class ArticleResult:
         """A readable report: a demo warning, the summaries, each translation, then what was removed."""
         out: list[str] = []
         if self.demo:
-            out += ["> **DEMO**: generated random-weight models. This output is noise, not a translation.", ""]
+            out += [f"> **DEMO**: {DEMO_NOTICE}", ""]
         out += [f"# {self.title}" if self.title else "# Article", ""]
         if self.summaries:
             out += ["## Summaries", ""]
@@ -157,9 +159,10 @@ class ArticleResult:
 
     def to_text(self, lang: str | None = None) -> str:
         """Plain text: one language, or every translation and summary under a header line."""
+        demo = f"[DEMO] {DEMO_NOTICE}\n\n" if self.demo else ""
         if lang:
-            return self.translations[lang].text
-        parts = []
+            return demo + self.translations[lang].text
+        parts = [demo.strip()] if demo else []
         for code, tr in self.translations.items():
             parts.append(f"[{code}]\n{tr.text}")
             if code in self.summaries:
