@@ -39,9 +39,9 @@ _CORPUS_FILES = {
 }
 # Without the team's corpus (a user's machine): the article and sentences shipped with the package.
 _FALLBACK = {
-    "ar": [SEED_ARTICLE, DATA / "smoke" / "flores.ar"],
-    "en": [DATA / "smoke" / "flores.en"],
-    "es": [DATA / "smoke" / "flores.es"],
+    "ar": [SEED_ARTICLE, DATA / "smoke" / "flores200.dev.ar"],
+    "en": [DATA / "smoke" / "flores200.dev.en"],
+    "es": [DATA / "smoke" / "flores200.dev.es"],
 }
 _FALLBACK_LINES = {
     "en": ["The conference called for the economic empowerment of migrant women in the region.",
