@@ -1,8 +1,11 @@
 """Read articles from every input format tarjama accepts, and refuse bad input clearly.
 
-One article per file for .txt .md .html .htm .docx (``read_document``); one article per row
-for .jsonl and .csv (``iter_records``, streaming, one bad row never stops the others).
-Every refusal is an ``InputError`` whose message names the source and says what to do.
+One article per file for .txt .md .html .htm .docx (``read_document``); one article per record
+for .jsonl and .csv (``iter_records``, streaming, one bad record never stops the others). Records are
+numbered as records, not lines: a JSONL record per non-blank line, a CSV row however many lines its
+quoted fields span (the header being row 1, as a spreadsheet shows it).
+Every refusal is an ``InputError`` whose message names the source (stdin as "standard input") and says
+what to do.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import codecs
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -31,13 +35,18 @@ __all__ = [
     "RECORD_SUFFIXES",
     "Document",
     "InputError",
+    "RecordSample",
     "arabic_ratio",
+    "count_records",
     "decode_bytes",
     "docx_to_document",
     "html_to_document",
     "input_kind",
     "iter_records",
+    "json_lines_problem",
     "read_document",
+    "sample_records",
+    "source_name",
     "validate_text",
 ]
 
@@ -54,7 +63,9 @@ REASONS = frozenset(
 )
 
 _SNIFF_BYTES = 8192
-_ICONV_HINT = "iconv -f windows-1256 -t utf-8"
+_CP1256 = "-f windows-1256 -t utf-8"
+_ICONV_HINT = f"iconv {_CP1256}"
+_TITLE_CHARS = 120  # a .txt's first line longer than this is a lede, not a headline: it is cut at a word
 # (magic prefix, what to call it): checked before any decoding so a renamed file is named for what it is.
 _MAGIC = (
     (b"%PDF-", "a PDF document"),
@@ -123,6 +134,32 @@ class Document:
     format: str = "txt"
 
 
+# --------------------------------------------------------------------------- naming sources
+
+
+STDIN_NAME = "standard input"
+
+
+def source_name(source: str, row: int | None = None) -> str:
+    """How messages name a source: the path (``path:row``) as given, but ``-`` as "standard input"
+    ("standard input, record 3"); "-: the file is empty" reads like a bug, not like advice."""
+    if source == "-":
+        return STDIN_NAME if row is None else f"{STDIN_NAME}, record {row}"
+    return source if row is None else f"{source}:{row}"
+
+
+def _the(source: str) -> str:
+    """Messages say "the file", or "the input" for stdin (which is no file the user could open)."""
+    return "the input" if source == "-" else "the file"
+
+
+def _convert_hint(source: str, iconv_args: str, out: str) -> str:
+    """The iconv command that fixes an encoding: run on the file, or put in the pipe for stdin."""
+    if source == "-":
+        return f"pipe it through `iconv {iconv_args}` first"
+    return f"convert it first: iconv {iconv_args} '{source}' > {out}"
+
+
 # --------------------------------------------------------------------------- text checks
 
 
@@ -145,12 +182,13 @@ def validate_text(
     text: str, source: str = "<text>", *, max_chars: int = MAX_CHARS, min_arabic: float = MIN_ARABIC
 ) -> str:
     """Return ``text`` unchanged if it is a translatable Arabic article, else raise InputError."""
+    name = source_name(source)
     if not text.strip():
-        raise InputError("empty", f"{source}: no text to translate (it is empty or only whitespace)", source)
+        raise InputError("empty", f"{name}: no text to translate (it is empty or only whitespace)", source)
     if len(text) > max_chars:
         raise InputError(
             "too_long",
-            f"{source}: {len(text):,} characters is over the {max_chars:,}-character limit for one article; "
+            f"{name}: {len(text):,} characters is over the {max_chars:,}-character limit for one article; "
             "split it into several articles",
             source,
         )
@@ -158,10 +196,11 @@ def validate_text(
     if ratio < min_arabic:
         has_letters = any(c.isalpha() for c in text)
         found = f"only {ratio:.0%} of its letters are Arabic script" if has_letters else "it has no letters"
+        what = "input" if source == "-" else "file"
         raise InputError(
             "not_arabic",
-            f"{source}: does not look like Arabic text ({found}; at least {min_arabic:.0%} is needed); "
-            "tarjama translates from Arabic, so check that this is the right file",
+            f"{name}: does not look like Arabic text ({found}; at least {min_arabic:.0%} is needed); "
+            f"tarjama translates from Arabic, so check that this is the right {what}",
             source,
         )
     return text
@@ -205,35 +244,36 @@ def _undecodable(source: str, err: UnicodeDecodeError, codec: str, base: int = 0
     bad = err.object[err.start : err.start + 1].hex()
     where = f"byte offset {base + err.start}"
     if codec == "utf-8":
-        hint = (
-            f"if it is in the Arabic Windows encoding, convert it first: {_ICONV_HINT} "
-            f"'{source}' > converted{Path(source).suffix or '.txt'}"
-        )
+        out = f"converted{Path(source).suffix or '.txt'}"
+        hint = f"if it is in the Arabic Windows encoding, {_convert_hint(source, _CP1256, out)}"
     else:
-        hint = f"the file is damaged or not really {codec}; re-save it as UTF-8"
+        hint = f"{_the(source)} is damaged or not really {codec}; re-save it as UTF-8"
     return InputError(
-        "undecodable", f"{source}: not valid {codec.upper()} text (byte 0x{bad} at {where}); {hint}", source
+        "undecodable",
+        f"{source_name(source)}: not valid {codec.upper()} text (byte 0x{bad} at {where}); {hint}",
+        source,
     )
 
 
 def _refuse_binary(data: bytes, source: str) -> None:
     """Raise for content that is not text at all, naming what it appears to be."""
     kind = _magic_kind(data[:_SNIFF_BYTES]) if not data.startswith(b"PK") else _magic_kind(data)
+    name = source_name(source)
     if kind:
         what = "rename it to .docx" if "docx" in kind else "give tarjama the article as text, HTML or .docx"
-        raise InputError("binary", f"{source}: this is {kind}, not text; {what}", source)
+        raise InputError("binary", f"{name}: this is {kind}, not text; {what}", source)
     head = data[:_SNIFF_BYTES]
     if b"\x00" in head:
         if _looks_like_bomless_utf16(head):
             raise InputError(
                 "undecodable",
-                f"{source}: looks like UTF-16 text without a byte-order mark; convert it first: "
-                f"iconv -f utf-16le -t utf-8 '{source}' > converted.txt",
+                f"{name}: looks like UTF-16 text without a byte-order mark; "
+                + _convert_hint(source, "-f utf-16le -t utf-8", "converted.txt"),
                 source,
             )
         raise InputError(
             "binary",
-            f"{source}: contains NUL bytes, so it is a binary file, not text; "
+            f"{name}: contains NUL bytes, so it is binary data, not text; "
             "give tarjama the article as text, HTML or .docx",
             source,
         )
@@ -313,7 +353,7 @@ def _read_file(path: Path, source: str) -> bytes:
 def _file_too_big(source: str, size: int) -> InputError:
     return InputError(
         "too_long",
-        f"{source}: {size / 2**20:.0f} MiB is far larger than one article "
+        f"{source_name(source)}: {size / 2**20:.0f} MiB is far larger than one article "
         f"(limit {MAX_FILE_BYTES // 2**20} MiB per file); split it, or put many articles in a .jsonl file",
         source,
     )
@@ -321,7 +361,7 @@ def _file_too_big(source: str, size: int) -> InputError:
 
 def _require_text(text: str, source: str, what: str) -> str:
     if not text.strip():
-        raise InputError("empty", f"{source}: {what}", source)
+        raise InputError("empty", f"{source_name(source)}: {what}", source)
     return text
 
 
@@ -348,9 +388,22 @@ def read_document(path: str | Path, data: bytes | None = None) -> Document:
     text = decode_bytes(data, source)
     if source == "-" and _looks_like_html(text):
         return html_to_document(text, source)
-    _require_text(text, source, "the file is empty (or only whitespace); nothing to translate")
+    _require_text(text, source, f"{_the(source)} is empty (or only whitespace); nothing to translate")
     doc_id = _fallback_id(source, 0, text) if source == "-" else source
-    return Document(text=text, id=doc_id, source=source, format="md" if suffix == ".md" else "txt")
+    if suffix == ".md":
+        return Document(text=text, id=doc_id, source=source, format="md")
+    return Document(text=text, title=_first_line_title(text), id=doc_id, source=source, format="txt")
+
+
+def _first_line_title(text: str) -> str | None:
+    """A .txt has no markup naming its headline, but wire copy and scrapes put it first (often twice:
+    the segmenter drops the repeat), so the first line with a letter is the title; without one every
+    export is headed "Article". A long first line is a lede, so it is cut at a word."""
+    line = next((ln for ln in text.split("\n") if any(c.isalpha() for c in ln)), None)
+    if line is None:
+        return None
+    title = " ".join(line.split())
+    return title if len(title) <= _TITLE_CHARS else title[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def _looks_like_html(text: str) -> bool:
@@ -582,29 +635,36 @@ def iter_records(
     text_field: str = "text",
     title_field: str = "title",
 ) -> Iterator[Document | InputError]:
-    """Stream one Document per good row of a .jsonl/.csv file (or stdin JSONL), an InputError per bad row.
+    """Stream one Document per good record of a .jsonl/.csv file (or stdin JSONL), an InputError per bad one.
 
-    Problems with the file as a whole (missing, unsupported, binary, no text column, no rows at all)
-    are raised, not yielded, because no row could succeed.
+    Problems with the file as a whole (missing, unsupported, binary, no text column, no records at all)
+    are raised, not yielded, because no record could succeed.
     """
+    source, suffix = _record_source(path)
+    fields = (id_field, text_field, title_field)
+    if stream is not None or source == "-":
+        yield from _iter_stream(sys.stdin.buffer if stream is None else stream, source, suffix, fields)
+        return
+    with _open_records(source) as handle:
+        yield from _iter_stream(handle, source, suffix, fields)
+
+
+def _record_source(path: str | Path) -> tuple[str, str]:
+    """(source, suffix) of a record file; ``-`` (stdin) is JSON Lines."""
     source = str(path)
     suffix = ".jsonl" if source == "-" else Path(source).suffix.lower()
     if suffix not in RECORD_SUFFIXES:
         raise _unsupported(source, suffix)
-    if stream is not None:
-        yield from _iter_stream(stream, source, suffix, (id_field, text_field, title_field))
-        return
-    if source == "-":
-        yield from _iter_stream(sys.stdin.buffer, source, suffix, (id_field, text_field, title_field))
-        return
+    return source, suffix
+
+
+def _open_records(source: str) -> BinaryIO:
     try:
         if Path(source).is_dir():
             raise IsADirectoryError(21, "Is a directory", source)
-        handle = open(source, "rb")  # noqa: SIM115 - closed by the with below
+        return open(source, "rb")  # the caller's with closes it
     except OSError as err:
         raise _cannot_read(source, err) from None
-    with handle:
-        yield from _iter_stream(handle, source, suffix, (id_field, text_field, title_field))
 
 
 def _iter_stream(
@@ -618,7 +678,83 @@ def _iter_stream(
         produced = True
         yield item
     if not produced:
-        raise InputError("empty", f"{source}: has no records (the file is empty or only blank lines)", source)
+        raise InputError(
+            "empty", f"{source_name(source)}: has no records ({_the(source)} is empty or only blank lines)", source
+        )
+
+
+def count_records(path: str | Path) -> int:
+    """How many records ``iter_records`` yields for a file (good or bad), without building them.
+
+    A progress total counted in lines is off by the paragraphs per article as soon as CSV text fields
+    hold newlines. Raises InputError where ``iter_records`` would (missing, binary, UTF-16).
+    """
+    source, suffix = _record_source(path)
+    with _open_records(source) as handle:
+        lines = _numbered_lines(handle, source)
+        if suffix == ".jsonl":
+            return sum(not _blank(line) for line in lines)
+        return max(sum(1 for _ in _csv_rows(lines)) - 1, 0)  # the header is no record
+
+
+@dataclass(frozen=True)
+class RecordSample:
+    """Field names and the first records of a record file, as plain dicts."""
+
+    columns: tuple[str, ...]  # the CSV header, or the JSONL keys in order of first appearance
+    records: tuple[dict, ...]
+
+
+def sample_records(path: str | Path, *, stream: BinaryIO | None = None, limit: int = 20) -> RecordSample:
+    """The first ``limit`` records, unchecked: lets a batch refuse a wrong --text-field before any model
+    loads, naming the fields there are. Bad records are left out; raises InputError like ``iter_records``."""
+    source, suffix = _record_source(path)
+    if stream is not None:
+        return _sample(stream, source, suffix, limit)
+    with _open_records(source) as handle:
+        return _sample(handle, source, suffix, limit)
+
+
+def _sample(stream: BinaryIO, source: str, suffix: str, limit: int) -> RecordSample:
+    lines = _numbered_lines(stream, source)
+    if suffix == ".csv":
+        return _sample_csv(lines, limit)
+    records = []
+    for line in itertools.islice((ln for ln in lines if not _blank(ln)), limit):
+        with contextlib.suppress(ValueError):
+            value = json.loads(line.text)
+            if isinstance(value, dict):
+                records.append(value)
+    return RecordSample(tuple(dict.fromkeys(k for r in records for k in r)), tuple(records))
+
+
+def _sample_csv(lines: Iterator[_Line], limit: int) -> RecordSample:
+    rows = _csv_rows(lines)
+    first = next(rows, None)
+    if first is None or isinstance(first[2], str):
+        return RecordSample((), ())
+    header = tuple(name.strip() for name in first[2])
+    records = (dict(zip(header, f)) for _, _, f in rows if not isinstance(f, str) and len(f) == len(header))
+    return RecordSample(header, tuple(itertools.islice(records, limit)))
+
+
+def json_lines_problem(head: bytes) -> str | None:
+    """What the first bytes of a stream are if they cannot begin JSON Lines, else None.
+
+    Plain text read as JSON Lines fails on every line, one error each, none saying why; checking the
+    first non-blank character once gives one message instead. Binary and UTF-16 data are left to the
+    reader, whose messages name them.
+    """
+    bom = _bom_codec(head)
+    if _magic_kind(head) or b"\x00" in head or (bom is not None and bom[0] != "utf-8"):
+        return None
+    text = head.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").lstrip()
+    if not text or text.startswith("{"):
+        return None
+    if text.startswith("["):
+        return "a JSON array (jq -c '.[]' turns one into JSON Lines)"
+    first = " ".join(text.split("\n", 1)[0].split())
+    return f"plain text (it starts with {first[:40] + ('…' if len(first) > 40 else '')!r})"
 
 
 class _Line:
@@ -628,6 +764,11 @@ class _Line:
 
     def __init__(self, number: int, text: str, complete: bool, error: str | None):
         self.number, self.text, self.complete, self.error = number, text, complete, error
+
+
+def _blank(line: _Line) -> bool:
+    """A blank line is no record; a line too long to hold (no text, an error) is a bad one."""
+    return line.error is None and not line.text.strip()
 
 
 def _raw_lines(stream: BinaryIO, source: str) -> Iterator[bytes | None]:
@@ -640,11 +781,8 @@ def _raw_lines(stream: BinaryIO, source: str) -> Iterator[bytes | None]:
     head = raw.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
     _refuse_binary(head, source)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(
-            "undecodable",
-            f"{source}: is UTF-16; convert it to UTF-8 first: iconv -f utf-16 -t utf-8 '{source}' > out",
-            source,
-        )
+        hint = _convert_hint(source, "-f utf-16 -t utf-8", "out" + Path(source).suffix)
+        raise InputError("undecodable", f"{source_name(source)}: is UTF-16, not UTF-8; {hint}", source)
     while line := raw.readline(MAX_FILE_BYTES):
         if len(line) == MAX_FILE_BYTES and not line.endswith(b"\n"):
             while (more := raw.readline(MAX_FILE_BYTES)) and not more.endswith(b"\n"):
@@ -670,33 +808,39 @@ def _numbered_lines(stream: BinaryIO, source: str) -> Iterator[_Line]:
             bad = body[err.start : err.start + 1].hex()
             error = (
                 f"not valid UTF-8 (byte 0x{bad} at column {err.start + 1}); "
-                f"if the file is in the Arabic Windows encoding, convert it: {_ICONV_HINT}"
+                f"if {_the(source)} is in the Arabic Windows encoding, convert it: {_ICONV_HINT}"
             )
             yield _Line(number, body.decode("utf-8", "surrogateescape"), complete, error)
 
 
-def _malformed(source: str, row: int, message: str) -> InputError:
-    where = f"{source}:{row}"
+def _malformed(source: str, row: int, message: str, line: int | None = None) -> InputError:
+    """A bad record, keyed ``source:row``; its line is named too where it differs from the row number,
+    since that is what an editor shows (a CSV row's quoted fields can span many lines)."""
+    at = f" (at line {line})" if line is not None and line != row else ""
     return InputError(
-        "malformed", f"{where}: {message}; fix or remove this row (the other rows are still read)", where
+        "malformed",
+        f"{source_name(source, row)}: {message}{at}; fix or remove this row (the other rows are still read)",
+        f"{source}:{row}",
     )
 
 
 def _make_document(
-    record: dict, source: str, row: int, fields: tuple[str, str, str], fmt: str
+    record: dict, source: str, at: tuple[int, int], fields: tuple[str, str, str], fmt: str
 ) -> Document | InputError:
+    """The Document of a parsed record at ``at`` = (row, first line), or the reason it is bad."""
     id_field, text_field, title_field = fields
+    row, line = at
     text = record.get(text_field)
     if text is None:
         present = ", ".join(map(str, record)) or "none"
-        return _malformed(source, row, f"no {text_field!r} field (fields present: {present})")
+        return _malformed(source, row, f"no {text_field!r} field (fields present: {present})", line)
     if not isinstance(text, str):
-        return _malformed(source, row, f"the {text_field!r} field is {type(text).__name__}, not a string")
+        return _malformed(source, row, f"the {text_field!r} field is {type(text).__name__}, not a string", line)
     if not text.strip():
-        return _malformed(source, row, f"the {text_field!r} field is empty")
+        return _malformed(source, row, f"the {text_field!r} field is empty", line)
     raw_id = record.get(id_field)
     if isinstance(raw_id, bool) or (raw_id is not None and not isinstance(raw_id, (str, int))):
-        return _malformed(source, row, f"the {id_field!r} field must be a string or an integer")
+        return _malformed(source, row, f"the {id_field!r} field must be a string or an integer", line)
     doc_id = _fallback_id(source, row, text) if raw_id is None or raw_id == "" else str(raw_id)
     title = record.get(title_field)
     title = title.strip() or None if isinstance(title, str) else None
@@ -713,25 +857,25 @@ def _fallback_id(source: str, row: int, text: str) -> str:
 def _jsonl_records(
     lines: Iterable[_Line], source: str, fields: tuple[str, str, str]
 ) -> Iterator[Document | InputError]:
-    for line in lines:
-        if not line.text.strip():
-            continue
-        if line.error:
-            yield _malformed(source, line.number, line.error)
-            continue
-        try:
-            value = json.loads(line.text)
-        except json.JSONDecodeError as err:
-            what = "is cut off (the file looks truncated)" if not line.complete else "is not valid JSON"
-            yield _malformed(source, line.number, f"{what} ({err.msg}, column {err.colno})")
-            continue
-        if not isinstance(value, dict):
-            kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-                type(value), "number"
-            )
-            yield _malformed(source, line.number, f"is a JSON {kind}, not an object with a text field")
-            continue
-        yield _make_document(value, source, line.number, fields, "jsonl")
+    """A record per non-blank line, numbered as records: a blank line shifts no id."""
+    records = (line for line in lines if not _blank(line))
+    for row, line in enumerate(records, start=1):
+        yield _jsonl_record(line, source, row, fields)
+
+
+def _jsonl_record(line: _Line, source: str, row: int, fields: tuple[str, str, str]) -> Document | InputError:
+    if line.error:
+        return _malformed(source, row, line.error, line.number)
+    try:
+        value = json.loads(line.text)
+    except json.JSONDecodeError as err:
+        cut = f"is cut off ({_the(source)} looks truncated)"
+        what = cut if not line.complete else "is not valid JSON"
+        return _malformed(source, row, f"{what} ({err.msg}, column {err.colno})", line.number)
+    if not isinstance(value, dict):
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+        return _malformed(source, row, f"is a JSON {kind}, not an object with a text field", line.number)
+    return _make_document(value, source, (row, line.number), fields, "jsonl")
 
 
 # CSV is parsed here rather than by the csv module: its per-process field-size limit (128 KiB) and its
@@ -740,11 +884,12 @@ _QUOTED_BODY = re.compile(r'[^"]*(?:""[^"]*)*')
 _UNQUOTED = re.compile(r"[^,]*")
 
 
-def _csv_rows(lines: Iterator[_Line]) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line number, fields) per record, or (line number, error) for a malformed record."""
-    for line in lines:
-        if line.text.strip():
-            yield line.number, _parse_csv_record(line, lines)
+def _csv_rows(lines: Iterator[_Line]) -> Iterator[tuple[int, int, list[str] | str]]:
+    """(row, first line, fields or an error) per record. Rows count records, the header being row 1 as in
+    a spreadsheet, so a quoted field spanning lines does not shift the rows (and ids) after it."""
+    records = (line for line in lines if not _blank(line))
+    for row, line in enumerate(records, start=1):
+        yield row, line.number, _parse_csv_record(line, lines)
 
 
 def _parse_csv_record(first: _Line, lines: Iterator[_Line]) -> list[str] | str:
@@ -781,7 +926,7 @@ def _csv_records(
     header_row = next(rows, None)
     if header_row is None:
         return
-    _, header = header_row
+    *_, header = header_row
     if isinstance(header, str):
         raise InputError("malformed", f"{source}:1: the header row is unreadable ({header})", f"{source}:1")
     header = [name.strip() for name in header]
@@ -793,24 +938,24 @@ def _csv_records(
             "name the text column with the text-field option",
             source,
         )
-    for number, parsed in rows:
+    for row, line, parsed in rows:
         if isinstance(parsed, str):
-            yield _malformed(source, number, parsed)
+            yield _malformed(source, row, parsed, line)
         elif len(parsed) != len(header):
-            yield _malformed(source, number, f"has {len(parsed)} fields but the header has {len(header)}")
+            yield _malformed(source, row, f"has {len(parsed)} fields but the header has {len(header)}", line)
         else:
-            yield _make_document(dict(zip(header, parsed, strict=True)), source, number, fields, "csv")
+            yield _make_document(dict(zip(header, parsed, strict=True)), source, (row, line), fields, "csv")
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, fsync it, rename it into place: a crash
-    leaves the old file or the new one, never half of one."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a DOCX) to a temporary file beside ``path``, fsync it, rename it into
+    place: a crash leaves the old file or the new one, never half of one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -49,14 +49,14 @@ WARN = "tarjama: WARNING: "
 # lower there (opus-mt-tc-big-ar-en, a bigger successor, reports BLEU 42.6 on flores101-devtest), but
 # still far above what garbage scores on these 20 lines: fluent but unrelated sentences (the references
 # shifted by one line) score 17.8 (en) / 19.0 (es); copying the Arabic source 1.0 / 0.7; empty output 0.
-# 25 sits between the two; a model that scores under it writes no translation, whatever its fluency.
-# Output in the wrong target language (the Spanish reference scored as English) scores 26.4 / 23.1, so
-# that failure is only caught about half the time.  Override per model id in MIN_CHRF, or pass
+# Output in the wrong target language (the Spanish reference scored as English) scores 26.4 / 23.1.
+# 30 sits above all of these and still about half what the cards' scores lead one to expect; a model
+# under it writes no translation, whatever its fluency.  Override per model id in MIN_CHRF, or pass
 # ``thresholds=`` to run_smoke.
-DEFAULT_MIN_CHRF = 25.0
+DEFAULT_MIN_CHRF = 30.0
 MIN_CHRF: dict[str, float] = {
-    "Helsinki-NLP/opus-mt-ar-en": 25.0,
-    "Helsinki-NLP/opus-mt-ar-es": 25.0,
+    "Helsinki-NLP/opus-mt-ar-en": 30.0,
+    "Helsinki-NLP/opus-mt-ar-es": 30.0,
 }
 MIN_ARABIC_SHARE = 0.5  # the summary is written in the language of its input: Arabic
 

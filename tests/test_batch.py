@@ -18,6 +18,7 @@ from conftest import REPO, news_articles
 from tarjama.translate.segment import segment
 
 from tarjama.batch import (
+    BarProgress,
     BatchConfig,
     BatchError,
     Fields,
@@ -148,8 +149,8 @@ def build_poison_batch(root: Path, corpus: Path) -> tuple[list[str], dict[str, s
     lines.append(f"csv-en,,{ENGLISH}")
     expect["csv-en"] = "not_arabic"
 
-    def bad_row(line: str) -> None:  # keyed by its physical line (quoted texts above span several)
-        expect[f"{table}:{sum(x.count(chr(10)) + 1 for x in lines) + 1}"] = "malformed"
+    def bad_row(line: str) -> None:  # keyed by its record (the header is row 1), not by its physical line
+        expect[f"{table}:{len(lines) + 1}"] = "malformed"
         lines.append(line)
 
     bad_row(f"csv-extra,title,{ARABIC},one field too many")
@@ -258,12 +259,13 @@ def test_a_chunk_that_crashes_is_rerun_article_by_article(poison_run) -> None:
 
 
 def test_resuming_a_finished_batch_adds_nothing(poison_run, pipeline) -> None:
-    cfg, first, expect, _, _ = poison_run
+    cfg, first, expect, dups, _ = poison_run
     before = cfg.out.read_bytes(), cfg.errors_path.read_bytes()
     again = BatchConfig(**{**cfg.__dict__, "resume": True})
     report = run_batch(again, CrashingPipeline(pipeline))
     assert (report.translated, report.failed) == (0, 0)
-    assert report.skipped == len(expect) - 2  # the vanished files are gone from the listing now
+    # every record is already done, duplicates included; the vanished files are gone from the listing now
+    assert report.skipped == len(expect) + len(dups) - 2
     assert (cfg.out.read_bytes(), cfg.errors_path.read_bytes()) == before
     assert report.failed_total == first.failed
 
@@ -527,16 +529,55 @@ def test_jsonl_log_keeps_whole_lines(tmp_path: Path) -> None:
 
 
 def test_log_progress_lines() -> None:
+    """A line at the start (0/total) and one as soon as the first article is done, then every 10 s."""
     stream, now = io.StringIO(), [0.0]
     progress = LogProgress(stream, interval=10, clock=lambda: now[0])
     progress.start(100)
-    assert stream.getvalue() == "tarjama: 100 records to do; a progress line every 10 s\n"
+    assert stream.getvalue() == "tarjama: 0/100 articles (0 failed); a progress line every 10 s\n"
     now[0] = 5
-    progress.advance(ok=10)
-    assert stream.getvalue().count("\n") == 1
+    progress.advance(ok=1)
+    assert stream.getvalue().splitlines()[-1] == "tarjama: 1/100 articles (0 failed), 0.20 articles/s, ETA 8m15s"
+    now[0] = 8
+    progress.advance(ok=9)
+    assert stream.getvalue().count("\n") == 2
     now[0] = 20
     progress.advance(ok=9, failed=1)
     assert stream.getvalue().splitlines()[-1] == "tarjama: 20/100 articles (1 failed), 1.00 articles/s, ETA 1m20s"
+
+
+def test_progress_bar_shows_the_first_article_at_once() -> None:
+    stream = io.StringIO()
+    bar = BarProgress(stream)
+    bar.start(10)
+    assert "0/10" in stream.getvalue()
+    bar.advance(ok=1)  # well within tqdm's 0.1 s refresh interval
+    assert "1/10" in stream.getvalue()
+    bar.close()
+
+
+class RecordingProgress:
+    """The Progress protocol, remembering the total and every advance."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.steps: list[int] = []
+
+    def start(self, total: int | None) -> None:
+        self.total = total
+
+    def advance(self, ok: int = 0, failed: int = 0) -> None:
+        self.steps.append(ok + failed)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_first_article_is_written_alone_so_progress_moves_early(tmp_path: Path, small_feed, pipeline) -> None:
+    feed, arts = small_feed
+    progress = RecordingProgress()
+    cfg = BatchConfig(inputs=(str(feed),), out=tmp_path / "out.jsonl", targets=("en",), chunk=16)
+    assert run_batch(cfg, pipeline, progress=progress).translated == len(arts)
+    assert progress.total == len(arts) and progress.steps == [1, len(arts) - 1]
 
 
 def test_resume_command_repeats_the_options() -> None:
@@ -571,3 +612,145 @@ def test_json_lines_are_what_translate_prints(tmp_path: Path, models_yaml: Path,
     for entry in (line, expected):
         entry.pop("timings")
     assert line == expected
+
+
+# -- what a new user meets first -------------------------------------------------------------------
+
+
+def multiline_csv(path: Path, n: int, header: str = "title,text", ids: bool = False) -> Path:
+    """``n`` records (without ids unless ``ids``) whose text fields hold newlines (3 lines a record)."""
+    rows = [f'{f"n{i}," if ids else ""}عنوان {i},"{ARABIC}\n\nوأضاف أن الوفد غادر العاصمة صباح اليوم."'
+            for i in range(n)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_total_and_ids_count_records_not_lines(tmp_path: Path, pipeline) -> None:
+    table = multiline_csv(tmp_path / "feed.csv", 9)
+    progress = RecordingProgress()
+    cfg = BatchConfig(inputs=(str(table),), out=tmp_path / "out.jsonl", targets=("en",))
+    assert run_batch(cfg, pipeline, progress=progress).translated == 9
+    assert progress.total == 9
+    results = read_jsonl(cfg.out)
+    assert [r["id"] for r in results] == [f"{table}:{row}" for row in range(2, 11)]  # header = row 1
+    assert [r["source"] for r in results] == [{"file": str(table), "row": row} for row in range(2, 11)]
+
+
+@pytest.fixture()
+def no_models(monkeypatch):
+    """Fail the test if anything loads the models: usage errors must come first."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the models were loaded before the usage error")
+
+    monkeypatch.setattr("tarjama.pipeline.Pipeline.from_config", refuse)
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("tarjama: error: ")]
+
+
+def test_plain_text_on_stdin_is_one_usage_error(tmp_path: Path, models_yaml: Path, monkeypatch, capsys,
+                                                no_models) -> None:
+    article = f"{ARABIC}\n\nوأضاف أن الوفد غادر.\n\nوتابع: سنعود.\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(article)))
+    out = tmp_path / "out.jsonl"
+    assert batch("-", "--to", "en", "--out", str(out), models_yaml=models_yaml) == 2
+    (line,) = error_lines(capsys.readouterr().err)
+    assert "standard input" in line and "JSON Lines" in line and '{"id": …, "text": …}' in line
+    assert "tarjama translate -" in line and "-:" not in line
+    assert not out.exists() and not (tmp_path / "out.errors.jsonl").exists()
+
+
+@pytest.mark.parametrize(("name", "data", "found", "flag"), [
+    pytest.param("feed.csv", None, "columns: id, title, body", "--text-field body", id="csv"),
+    pytest.param("feed.jsonl", [{"id": "a", "headline": "عنوان", "content": ARABIC}], "keys: id, headline, content",
+                 "--text-field content", id="jsonl"),
+])
+def test_a_missing_text_field_names_what_is_there_and_the_flag(tmp_path: Path, models_yaml: Path, capsys,
+                                                               no_models, name, data, found, flag) -> None:
+    path = tmp_path / name
+    if data is None:
+        multiline_csv(path, 3, header="id,title,body", ids=True)
+    else:
+        path.write_bytes(jsonl(data))
+    out = tmp_path / "out.jsonl"
+    assert batch(str(path), "--to", "en", "--out", str(out), models_yaml=models_yaml) == 2
+    (line,) = error_lines(capsys.readouterr().err)
+    assert str(path) in line and "'text'" in line and found in line and flag in line
+    assert not out.exists()
+
+
+def test_one_record_without_text_is_a_bad_row_not_a_usage_error(tmp_path: Path, pipeline) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(jsonl([{"id": "a", "body": ARABIC}, {"id": "b", "text": ARABIC}]))
+    report = run_batch(BatchConfig(inputs=(str(feed),), out=tmp_path / "out.jsonl", targets=("en",)), pipeline)
+    assert (report.translated, dict(report.reasons)) == (1, {"malformed": 1})
+
+
+def test_stdin_messages_say_standard_input(tmp_path: Path, models_yaml: Path, monkeypatch) -> None:
+    data = jsonl([{"id": "a", "text": ARABIC}, b"{oops\n", {"id": "en", "text": ENGLISH}, {"id": "a", "text": ARABIC}])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    out = tmp_path / "out.jsonl"
+    assert batch("-", "--to", "en", "--out", str(out), models_yaml=models_yaml) == 1
+    errors = read_jsonl(tmp_path / "out.errors.jsonl")
+    assert [(e["source"], e["reason"]) for e in errors] == [("-:2", "malformed"), ("-:3", "not_arabic"),
+                                                            ("-:4", "duplicate_id")]
+    for entry, row in zip(errors, (2, 3, 4), strict=True):
+        assert entry["message"].startswith(f"standard input, record {row}: ")
+        assert "-:" not in entry["message"] and "the file" not in entry["message"]
+    assert "already used by standard input, record 1" in errors[2]["message"]
+
+
+class InterruptingPipeline(CrashingPipeline):
+    """Ctrl-C arrives while the ``at``-th chunk is being translated: that chunk is dropped."""
+
+    def __init__(self, pipe, at: int) -> None:
+        super().__init__(pipe)
+        self.at = at
+
+    def run_many(self, items, targets, summarize):
+        if self.calls + 1 == self.at:
+            self.calls += 1
+            raise KeyboardInterrupt
+        return super().run_many(items, targets, summarize)
+
+
+def record_pairs(out: Path, errors: Path) -> Counter:
+    """(id, source) of every entry in output ∪ errors; a result's source {file, row} as ``file:row``."""
+    def key(src: dict) -> str:
+        return f"{src['file']}:{src['row']}" if src.get("row") is not None else src["file"]
+
+    return Counter([(r["id"], key(r["source"])) for r in read_jsonl(out)]
+                   + [(e["id"], e["source"]) for e in read_jsonl(errors)])
+
+
+def test_a_duplicate_written_before_its_first_occurrence_survives_a_crash(tmp_path: Path, small_feed,
+                                                                          pipeline) -> None:
+    """The duplicate_id line is written at once, its first occurrence only with its chunk: Ctrl-C in
+    between, then --resume: each input record (id, source) exactly once, the summary counts them all."""
+    feed, arts = small_feed
+    rows = [arts[0], arts[1], arts[2], {"id": arts[1]["id"], "text": ARABIC}, *arts[3:8]]
+    feed.write_bytes(jsonl(rows))
+    cfg = BatchConfig(inputs=(str(feed),), out=tmp_path / "out.jsonl", targets=("en",), chunk=3)
+    first = run_batch(cfg, InterruptingPipeline(pipeline, at=2))  # chunk 1 = arts[0] alone; chunk 2 dropped
+    assert first.interrupted is not None and (first.translated, first.failed) == (1, 1)
+    progress = RecordingProgress()
+    second = run_batch(BatchConfig(**{**cfg.__dict__, "resume": True}), pipeline, progress=progress)
+    assert (second.skipped, second.translated, second.failed) == (2, len(rows) - 2, 0)
+    assert progress.total == len(rows) - 2
+    expected = {(r["id"], f"{feed}:{n}") for n, r in enumerate(rows, start=1)}
+    pairs = record_pairs(cfg.out, cfg.errors_path)
+    assert set(pairs) == expected and set(pairs.values()) == {1}
+    (dup,) = read_jsonl(cfg.errors_path)
+    assert (dup["source"], dup["reason"]) == (f"{feed}:4", "duplicate_id")
+
+
+def test_a_txt_title_reaches_the_result(tmp_path: Path, models_yaml: Path) -> None:
+    article = tmp_path / "a.txt"
+    text = f"عنوان الخبر\n\n{ARABIC}\n"
+    article.write_text(text, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert batch(str(article), "--to", "en", "--out", str(out), models_yaml=models_yaml) == 0
+    (result,) = read_jsonl(out)
+    assert result["title"] == "عنوان الخبر"
+    assert result["paragraphs"][0] == ["عنوان الخبر"]  # the text itself is unchanged: it holds the title

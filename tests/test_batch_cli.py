@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import REPO, run_cli
-from test_batch import ENGLISH, ERROR_KEYS, good_articles, jsonl, read_jsonl
+from test_batch import ARABIC, ENGLISH, ERROR_KEYS, good_articles, jsonl, multiline_csv, read_jsonl, record_pairs
 
 from tarjama.batch import BarProgress, BatchConfig, run_batch
 
@@ -159,6 +160,59 @@ def test_progress_bar_shows_done_total_and_failures() -> None:
     bar.close()
     text = stream.getvalue()
     assert "4/10" in text and "failed=1" in text and "article/s" in text
+
+
+def test_progress_lines_at_the_start_and_after_the_first_article(tmp_path: Path, feed, models_yaml: Path) -> None:
+    """Without a terminal: a line at once (0/total) and one after article 1, not 10 s or a chunk later."""
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(jsonl(read_jsonl(feed[0])[:5]))
+    proc = run_cli("batch", str(path), "--to", "en", "--out", str(tmp_path / "out.jsonl"), "--no-memory",
+                   "--models", str(models_yaml))
+    lines = proc.stderr.decode().splitlines()
+    assert proc.returncode == 0, lines
+    at_start = next(i for i, line in enumerate(lines) if line.startswith("tarjama: 0/5 articles (0 failed); "))
+    after_one = next(i for i, line in enumerate(lines) if line.startswith("tarjama: 1/5 articles (0 failed), "))
+    done = next(i for i, line in enumerate(lines) if line.startswith("tarjama: batch done: 5 translated"))
+    assert at_start < after_one < done
+
+
+def test_plain_text_piped_to_batch_is_one_message(tmp_path: Path, models_yaml: Path) -> None:
+    article = f"{ARABIC}\n\nوأضاف أن الوفد غادر.\n\nوتابع: سنعود الأسبوع المقبل.\n".encode()
+    proc = run_cli("batch", "-", "--to", "en", "--out", str(tmp_path / "out.jsonl"), "--models", str(models_yaml),
+                   stdin=article, timeout=60)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    (line,) = [line for line in err.splitlines() if line.startswith("tarjama: error: ")]
+    assert "standard input" in line and "JSON Lines" in line and "tarjama translate -" in line
+    assert not (tmp_path / "out.errors.jsonl").exists()
+
+
+def test_duplicates_exactly_once_across_limit_and_resume(tmp_path: Path, feed, models_yaml: Path) -> None:
+    """Every input record, as (id, source), once in output ∪ errors after --limit, --resume, --resume."""
+    arts = read_jsonl(feed[0])[:6]
+    dup = {"id": arts[0]["id"], "text": ARABIC}
+    rows = [arts[0], arts[1], dup, arts[2], {"id": "en-0", "text": ENGLISH}, {"id": "en-0", "text": ARABIC},
+            arts[3], dup, arts[4]]
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(jsonl(rows))
+    table = multiline_csv(tmp_path / "feed.csv", 3, header="id,title,text", ids=True)
+    table.write_text(table.read_text(encoding="utf-8").replace("\nn1,", f"\n{arts[5]['id']},"), encoding="utf-8")
+    table.write_text(table.read_text(encoding="utf-8") + f'{arts[1]["id"]},,"{ARABIC}\n{ARABIC}"\n', encoding="utf-8")
+    out, errors = tmp_path / "out.jsonl", tmp_path / "out.errors.jsonl"
+    args = ("batch", str(path), str(table), "--to", "en", "--out", str(out), "--chunk", "2", "--no-memory",
+            "--models", str(models_yaml))
+    expected = Counter([(r["id"], f"{path}:{n}") for n, r in enumerate(rows, start=1)]
+                       + [(i, f"{table}:{n}") for n, i in enumerate(["n0", arts[5]["id"], "n2", arts[1]["id"]], 2)])
+    for extra in (("--limit", "4"), ("--resume", "--limit", "4")):
+        proc = run_cli(*args, *extra)
+        assert proc.returncode in (0, 1) and "stopped at --limit" in proc.stderr.decode(), proc.stderr.decode()
+    so_far = sum(record_pairs(out, errors).values())
+    final = run_cli(*args, "--resume")
+    err = final.stderr.decode()
+    assert final.returncode == 1 and f"{so_far} already done" in err, err
+    assert record_pairs(out, errors) == expected
+    dups = {e["source"] for e in read_jsonl(errors) if e["reason"] == "duplicate_id"}
+    assert dups == {f"{path}:3", f"{path}:6", f"{path}:8", f"{table}:5"}
 
 
 @pytest.mark.slow

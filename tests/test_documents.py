@@ -23,12 +23,15 @@ from tarjama.documents import (
     Document,
     InputError,
     arabic_ratio,
+    count_records,
     decode_bytes,
     docx_to_document,
     html_to_document,
     input_kind,
     iter_records,
+    json_lines_problem,
     read_document,
+    sample_records,
     validate_text,
 )
 
@@ -323,8 +326,19 @@ def test_read_document_reads_txt_from_disk(tmp_path):
     path.write_bytes(f"{ARABIC}\n\n{ARABIC_2}\n".encode("utf-8-sig"))
     doc = read_document(path)
     assert doc == Document(
-        text=f"{ARABIC}\n\n{ARABIC_2}\n", title=None, id=str(path), source=str(path), format="txt"
+        text=f"{ARABIC}\n\n{ARABIC_2}\n", title=ARABIC, id=str(path), source=str(path), format="txt"
     )
+
+
+def test_txt_title_is_its_first_line_and_the_text_is_unchanged(tmp_path):
+    text = f"\n  عنوان   الخبر \n\n{ARABIC}\n"
+    path = tmp_path / "a.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert (doc.title, doc.text) == ("عنوان الخبر", text)
+    lede = read_document("lede.txt", data=((ARABIC + " ") * 5 + f"\n{ARABIC_2}").encode())
+    assert lede.title.endswith("…") and len(lede.title) <= 121 and lede.text.startswith(lede.title[:-1])
+    assert read_document("a.md", data=f"{ARABIC}\n{ARABIC_2}".encode()).title is None  # .md: no guess
 
 
 def test_read_document_with_data_never_touches_the_filesystem(tmp_path):
@@ -642,12 +656,12 @@ def test_jsonl_yields_documents_and_errors_in_order_and_continues():
         ("err", "in.jsonl:3", "malformed"),
         ("err", "in.jsonl:4", "malformed"),
         ("doc", 5, "42"),
-        ("doc", 7, "in.jsonl:7"),
+        ("doc", 6, "in.jsonl:6"),  # line 7: the blank line 6 is not a record
+        ("err", "in.jsonl:7", "malformed"),
         ("err", "in.jsonl:8", "malformed"),
         ("err", "in.jsonl:9", "malformed"),
-        ("err", "in.jsonl:10", "malformed"),
-        ("doc", 11, "g7"),
-        ("err", "in.jsonl:12", "malformed"),
+        ("doc", 10, "g7"),
+        ("err", "in.jsonl:11", "malformed"),
     ]
     first = items[0]
     assert first == Document(text=ARABIC, title="عنوان", id="a1", source="in.jsonl", row=1, format="jsonl")
@@ -655,8 +669,9 @@ def test_jsonl_yields_documents_and_errors_in_order_and_continues():
     assert "not valid JSON" in messages["in.jsonl:2"]
     assert "array" in messages["in.jsonl:3"]
     assert "'text'" in messages["in.jsonl:4"]
-    assert "windows-1256" in messages["in.jsonl:10"]
-    assert "truncated" in messages["in.jsonl:12"]
+    assert "windows-1256" in messages["in.jsonl:9"]
+    assert "truncated" in messages["in.jsonl:11"] and "(at line 12)" in messages["in.jsonl:11"]
+    assert "line" not in messages["in.jsonl:2"]  # record 2 is line 2: nothing to add
     assert all(message.startswith(source + ":") for source, message in messages.items())
 
 
@@ -666,7 +681,7 @@ def test_jsonl_from_disk_matches_stream(tmp_path):
     from_disk = list(iter_records(path))
     from_stream = list(iter_records(str(path), stream=io.BytesIO(_jsonl_fixture())))
     assert _shape(from_disk) == _shape(from_stream)
-    assert from_disk[5].id == f"{path}:7"
+    assert from_disk[5].id == f"{path}:6"
 
 
 def test_jsonl_custom_field_names_and_bom():
@@ -727,17 +742,17 @@ def test_csv_quoted_multiline_bom_custom_fields_and_bad_rows():
     )
     items = _records("in.csv", data, id_field="article_id", text_field="body", title_field="headline")
     assert _shape(items) == [
-        ("doc", 2, "n1"),
+        ("doc", 2, "n1"),  # rows count records, the header being row 1 (a spreadsheet's numbering)
+        ("err", "in.csv:3", "malformed"),  # line 5: record n1 spans lines 2-4
+        ("doc", 4, "in.csv:4"),
         ("err", "in.csv:5", "malformed"),
-        ("doc", 7, "in.csv:7"),
-        ("err", "in.csv:8", "malformed"),
-        ("err", "in.csv:9", "malformed"),
-        ("err", "in.csv:10", "malformed"),
-        ("doc", 11, "n6"),
+        ("err", "in.csv:6", "malformed"),
+        ("err", "in.csv:7", "malformed"),
+        ("doc", 8, "n6"),
     ]
     assert items[0].text == f'{ARABIC}\n\n{ARABIC_2} "اقتباس", نهاية'
     assert (items[0].title, items[0].format, items[2].title) == ("عنوان", "csv", None)
-    assert "has 2 fields but the header has 3" in str(items[1])
+    assert "has 2 fields but the header has 3" in str(items[1]) and "(at line 5)" in str(items[1])
 
 
 def test_csv_field_longer_than_csv_module_limit_is_read():
@@ -817,3 +832,95 @@ def test_every_error_message_names_its_source(call, source):
     assert info.value.reason in REASONS
     assert str(info.value).startswith(f"{source}: ")
     assert len(str(info.value).splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- records, not lines
+
+
+def _multiline_csv(n: int) -> bytes:
+    """``n`` records without an id column, each text field holding newlines (3 physical lines a record)."""
+    rows = [f'عنوان {i},"{ARABIC}\n\n{ARABIC_2}"' for i in range(n)]
+    return ("title,text\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_csv_ids_and_count_are_records_not_lines(tmp_path):
+    path = tmp_path / "feed.csv"
+    path.write_bytes(_multiline_csv(9))
+    docs = list(iter_records(path))
+    assert [d.id for d in docs] == [f"{path}:{row}" for row in range(2, 11)]  # header = row 1, as before
+    assert [d.row for d in docs] == list(range(2, 11))
+    assert count_records(path) == 9
+
+
+def test_jsonl_ids_and_count_skip_blank_lines(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    line = json.dumps({"text": ARABIC}, ensure_ascii=False)
+    path.write_text(f"\n{line}\n\n\n{line}\n   \n{{oops\n{line}\n", encoding="utf-8")
+    items = list(iter_records(path))
+    assert _shape(items) == [("doc", 1, f"{path}:1"), ("doc", 2, f"{path}:2"),
+                             ("err", f"{path}:3", "malformed"), ("doc", 4, f"{path}:4")]
+    assert "(at line 7)" in str(items[2])
+    assert count_records(path) == 4
+
+
+def test_count_records_refuses_what_iter_records_refuses(tmp_path):
+    path = tmp_path / "packed.jsonl"
+    path.write_bytes(gzip.compress(b'{"text": "x"}\n'))
+    with pytest.raises(InputError):
+        count_records(path)
+
+
+def _assert_names_stdin(message: str) -> None:
+    assert message.startswith("standard input"), message
+    assert "-:" not in message and "'-'" not in message and "the file" not in message, message
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda: _records("-", b"\n \n"), id="no-records"),
+        pytest.param(lambda: _records("-", gzip.compress(b"{}")), id="binary"),
+        pytest.param(lambda: _records("-", "{}".encode("utf-16")), id="utf-16"),
+        pytest.param(lambda: validate_text("Hello there", "-"), id="not-arabic"),
+        pytest.param(lambda: read_document("-", data=b" \n"), id="empty"),
+        pytest.param(lambda: read_document("-", data=ARABIC.encode("cp1256")), id="undecodable"),
+        pytest.param(lambda: read_document("-", data=ARABIC.encode("utf-16-le")), id="utf-16-no-bom"),
+    ],
+)
+def test_stdin_errors_say_standard_input(call):
+    with pytest.raises(InputError) as info:
+        call()
+    assert info.value.source == "-"
+    _assert_names_stdin(str(info.value))
+
+
+def test_stdin_bad_rows_say_standard_input_record_n():
+    items = _records("-", b'{"text": "x"}\n\n{oops\n{"text": "x"}\n')
+    (bad,) = [i for i in items if isinstance(i, InputError)]
+    assert bad.source == "-:2"  # the key stays machine-readable; the message is for people
+    assert str(bad).startswith("standard input, record 2: ") and "(at line 3)" in str(bad)
+    _assert_names_stdin(str(bad))
+
+
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        pytest.param(b'{"id": 1, "text": "\xd9', None, id="jsonl-cut-mid-line"),
+        pytest.param(b"\xef\xbb\xbf\n\n  {", None, id="bom-blank-lines"),
+        pytest.param(b"", None, id="nothing"),
+        pytest.param(gzip.compress(b"{}"), None, id="binary-left-to-the-reader"),
+        pytest.param(ARABIC.encode(), "plain text", id="plain-text"),
+        pytest.param(b'[{"text": "x"}]', "a JSON array", id="json-array"),
+    ],
+)
+def test_json_lines_problem(head, problem):
+    found = json_lines_problem(head)
+    assert found is None if problem is None else found.startswith(problem)
+
+
+def test_sample_records_gives_columns_and_first_records():
+    csv = sample_records("f.csv", stream=io.BytesIO(f'id,body\n1,"{ARABIC}\n{ARABIC_2}"\n2,short\n'.encode()))
+    assert csv.columns == ("id", "body") and csv.records[0] == {"id": "1", "body": f"{ARABIC}\n{ARABIC_2}"}
+    jsonl = sample_records("f.jsonl", stream=io.BytesIO(b'{"id": 1, "content": "x"}\n\nbad\n[1]\n{"lead": "y"}\n'))
+    assert jsonl.columns == ("id", "content", "lead") and len(jsonl.records) == 2
+    assert sample_records("h.csv", stream=io.BytesIO(b"id,body\n")).columns == ("id", "body")

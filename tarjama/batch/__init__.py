@@ -6,6 +6,8 @@ The pieces, in the order a record meets them:
 
 - ``enumerate_inputs``: files and directories (recursive, sorted, hidden names skipped) → a stable
   list of sources, decided before anything is read, so a rerun sees the same order.
+- ``preflight``: usage errors the first records show (plain text on stdin, no such text field), raised
+  before any model loads, so they cost one message, not one error per record minutes later.
 - ``iter_items``: one lazy stream of ``Document`` (a good record) or ``Failure`` (a bad one) per
   record; files are read only when reached, so a file that vanishes meanwhile is a ``missing`` record.
 - ``Runner``: drops records already done (resume), turns a repeated id into a ``duplicate_id``
@@ -19,9 +21,10 @@ The pieces, in the order a record meets them:
 - ``Manifest`` (``OUT`` stem + ``.manifest.json``): the run's targets, summary flag and models; a
   resume with different ones is refused rather than mixing two kinds of result in one file.
 
-Exactly-once is by id: each id lands once in output ∪ errors. A later record reusing an id is
-written to the errors file as ``duplicate_id`` keyed by its own position (``source``), so it too is
-accounted for once, and a resume recognises it.
+Exactly-once is by input record, identified by ``(id, source)``: each lands once in output ∪ errors.
+A later record reusing an id is written to the errors file as ``duplicate_id`` with its own position
+(``source``), so it too is accounted for once, and a resume skips that position (the id's first record
+is matched by id, so a crash between the two writes loses neither).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "the output or in the errors file, a crash loses nothing, --resume continues.",
         epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (.txt .md .html .htm .docx, .jsonl .csv "
-                   "one article per row), folders (recursive), or - for JSON Lines on stdin")
+                   "one article per record), folders (recursive), or - for JSON Lines on stdin")
     p.add_argument("--to", type=_languages, default=["en", "es"], metavar="LANGS",
                    help="target languages, comma-separated (default: en,es)")
     p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
@@ -49,7 +49,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 BATCH_EPILOG = """ids: the record's id field, else PATH:ROW (files: the path as given), else for stdin a content hash.
-A second record with an id already used goes to the errors file as duplicate_id.
+ROW counts records, not lines: JSONL from 1 (blank lines skipped), CSV from 2 (the header is row 1).
+stdin (-) must be JSON Lines, one {"id": ..., "text": ...} object per line; one article: tarjama translate -
+exactly once: each input record, as (id, source), ends up once in the output or the errors file; a later
+record with an id already used goes to the errors file as duplicate_id, with its own source.
 errors file: JSON Lines {id, source, reason, message}; reasons: empty, not_arabic, undecodable, binary,
 too_long, unsupported, malformed, missing, duplicate_id, model_error.
 exit codes: 0 every record translated; 1 some records failed (see the errors file); 2 usage error or an

@@ -7,9 +7,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tarjama.documents import Document, InputError
+from tarjama.documents import Document, InputError, source_name
 
-MANIFEST_SCHEMA = "tarjama.batch/1"
+# /2: JSONL/CSV rows are numbered by record, not by line (ids PATH:ROW and sources changed for CSV text
+# fields holding newlines and for JSONL with blank lines), so a /1 output cannot be resumed exactly once.
+MANIFEST_SCHEMA = "tarjama.batch/2"
 CHUNK_ARTICLES = 16       # articles per run_many call: enough to fill the model's batches
 CHUNK_CHARS = 64_000      # ... or this much text, so a run of long articles does not make one huge call
 # Extra failure reasons this module adds to tarjama.documents.REASONS.
@@ -103,6 +105,15 @@ Item = Document | Failure | Known
 def where(doc: Document) -> str:
     """A record's position: ``path`` for a document file, ``path:row`` for a JSONL/CSV row."""
     return f"{doc.source}:{doc.row}" if doc.row is not None else doc.source
+
+
+def label(position: str) -> str:
+    """A position as messages name it: stdin's ``-:3`` is "standard input, record 3" (the errors file
+    keeps ``-:3`` as ``source``, the key a resume matches)."""
+    head, _, row = position.partition(":")
+    if head == "-" and (not row or row.isdigit()):
+        return source_name("-", int(row) if row else None)
+    return position
 
 
 def resume_command(cfg: BatchConfig) -> str:

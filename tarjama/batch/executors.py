@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tarjama.batch.config import BatchConfig, Failure, where
+from tarjama.batch.config import BatchConfig, Failure, label, where
 from tarjama.documents import Document, InputError
 
 # --------------------------------------------------------------------------- translating chunks
@@ -57,7 +57,7 @@ def _failure(err: Exception, doc: Document) -> Failure:
         raise err
     message = " ".join(f"{type(err).__name__}: {err}".split())[:500]
     return Failure(doc.id, where(doc), "model_error",
-                   f"{where(doc)}: the model failed on this article ({message})")
+                   f"{label(where(doc))}: the model failed on this article ({message})")
 
 
 class Executor(Protocol):

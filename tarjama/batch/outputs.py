@@ -286,6 +286,10 @@ class Outputs:
         """Refuse to resume into an output made with other targets, summaries or models."""
         if self.previous is None:
             return
+        if self.previous.get("schema") != current["schema"]:
+            raise BatchError(f"{self.cfg.out} was started by an older tarjama ({self.previous.get('schema')}), which "
+                             "numbered JSONL/CSV rows by line, not by record; resuming it could translate a row twice "
+                             "under a new id: finish it with that version, or write to a new --out")
         diff = differences(self.previous, current, engines=engines)
         if diff:
             raise BatchError(f"{self.cfg.out} was made by a different run: " + "; ".join(diff)

@@ -45,10 +45,13 @@ class BarProgress:
         self.bar.set_postfix(failed=0)
 
     def advance(self, ok: int = 0, failed: int = 0) -> None:
+        first = self.bar.n == 0
         self.failed += failed
         if failed:
             self.bar.set_postfix(failed=self.failed, refresh=False)
         self.bar.update(ok + failed)
+        if first:  # tqdm skips updates within 0.1 s of the last one: the first must show
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -56,7 +59,8 @@ class BarProgress:
 
 
 class LogProgress:
-    """Without a terminal: one line every ``interval`` seconds (logs of cron jobs stay readable)."""
+    """Without a terminal: a line at the start (0/total), one when the first article is done (proof that
+    the models work, and a first rate), then one every ``interval`` seconds (cron logs stay readable)."""
 
     def __init__(self, stream: Any = None, interval: float = LOG_INTERVAL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -68,26 +72,26 @@ class LogProgress:
     def start(self, total: int | None) -> None:
         self.total = total
         self.started = self.last = self.clock()
-        todo = "an unknown number of" if total is None else f"{total}"
-        print(f"tarjama: {todo} records to do; a progress line every {self.interval:g} s", file=self.stream,
+        print(f"tarjama: {self.line(self.started)}; a progress line every {self.interval:g} s", file=self.stream,
               flush=True)
 
     def advance(self, ok: int = 0, failed: int = 0) -> None:
+        first = self.done == 0
         self.done += ok + failed
         self.failed += failed
         now = self.clock()
-        if now - self.last >= self.interval:
+        if first or now - self.last >= self.interval:
             self.last = now
             print(f"tarjama: {self.line(now)}", file=self.stream, flush=True)
 
     def line(self, now: float) -> str:
-        elapsed = max(now - self.started, 1e-9)
-        rate = self.done / elapsed
         of = f"/{self.total}" if self.total is not None else ""
-        eta = ""
-        if self.total is not None and rate > 0:
-            eta = f", ETA {duration(max(self.total - self.done, 0) / rate)}"
-        return f"{self.done}{of} articles ({self.failed} failed), {rate:.2f} articles/s{eta}"
+        counts = f"{self.done}{of} articles ({self.failed} failed)"
+        if not self.done:
+            return counts  # no rate yet
+        rate = self.done / max(now - self.started, 1e-9)
+        eta = f", ETA {duration(max(self.total - self.done, 0) / rate)}" if self.total is not None else ""
+        return f"{counts}, {rate:.2f} articles/s{eta}"
 
     def close(self) -> None:
         pass

@@ -12,9 +12,9 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from tarjama.batch.config import BatchConfig, BatchError, Failure, Item, Known, resume_command, where
+from tarjama.batch.config import BatchConfig, BatchError, Failure, Item, Known, label, resume_command, where
 from tarjama.batch.executors import Executor, InlineExecutor, Outcome, PoolExecutor
-from tarjama.batch.inputs import Source, check_document, enumerate_inputs, estimate_records, iter_items
+from tarjama.batch.inputs import Source, check_document, enumerate_inputs, estimate_records, iter_items, preflight
 from tarjama.batch.outputs import Outputs, signature
 from tarjama.batch.progress import NoProgress, Progress
 from tarjama.documents import Document
@@ -91,6 +91,7 @@ class Runner:
         self.seen: dict[str, str] = {}
         self.chunk: list[Document] = []
         self.chunk_chars = 0
+        self.submitted = 0                # chunks handed to the executor
         self.pending: deque[Future] = deque()
         self.taken = 0
 
@@ -107,11 +108,7 @@ class Runner:
         record_id = item.id or where(item)
         source = item.source if isinstance(item, Failure | Known) else where(item)
         if record_id in self.seen:
-            if source not in self.outputs.dup_sources:
-                self.taken += 1
-                self.fail(Failure(record_id, source, "duplicate_id",
-                                  f"{source}: id {record_id!r} was already used by {self.seen[record_id]}; "
-                                  "ids must be unique (this record was not translated)"))
+            self.duplicate(record_id, source)
             return
         self.seen[record_id] = source
         if record_id in self.outputs.done or isinstance(item, Known):
@@ -127,12 +124,30 @@ class Runner:
             return
         self.chunk.append(item if item.id else _with_id(item, record_id))
         self.chunk_chars += len(item.text)
-        if len(self.chunk) >= self.cfg.chunk or self.chunk_chars >= self.cfg.chunk_chars:
+        if self.chunk_full():
             self.flush_chunk()
+
+    def duplicate(self, record_id: str, source: str) -> None:
+        """A later record reusing an id: not translated, but accounted for once by its own position
+        (``source``): written as ``duplicate_id`` now, or skipped if an earlier run wrote it."""
+        if source in self.outputs.dup_sources:
+            self.report.skipped += 1
+            return
+        self.taken += 1
+        self.fail(Failure(record_id, source, "duplicate_id",
+                          f"{label(source)}: id {record_id!r} was already used by {label(self.seen[record_id])}; "
+                          "ids must be unique (this record was not translated)"))
+
+    def chunk_full(self) -> bool:
+        """The first article goes alone, so the first result and progress line come after one article's
+        time, not a whole chunk's; later chunks hold ``--chunk`` articles (or ``chunk_chars`` of text)."""
+        articles = self.cfg.chunk if self.submitted else 1
+        return len(self.chunk) >= articles or self.chunk_chars >= self.cfg.chunk_chars
 
     def flush_chunk(self) -> None:
         if self.chunk:
             self.pending.append(self.executor.submit(self.chunk))
+            self.submitted += 1
             self.chunk, self.chunk_chars = [], 0
         self.drain(until=self.cfg.workers + (self.cfg.workers > 1))  # keep one chunk queued for the pool
 
@@ -188,6 +203,7 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
     _check_request(cfg, registry)
     outputs = Outputs(cfg)
     sources = enumerate_inputs(cfg.inputs, exclude=outputs.exclude())
+    preflight(sources, cfg.fields)  # before the lock, the manifest and the models: a usage error costs nothing
     try:
         outputs.prepare()
         for note in outputs.notes:
@@ -231,8 +247,8 @@ def _run(cfg: BatchConfig, outputs: Outputs, executor: Executor, sources: list[S
 
 def _total(cfg: BatchConfig, sources: list[Source], outputs: Outputs) -> int | None:
     total = estimate_records(sources)
-    if total is not None:
-        total = max(total - len(outputs.done), 0)
+    if total is not None:  # records an earlier run accounted for: results, failures, duplicates
+        total = max(total - len(outputs.done) - len(outputs.dup_sources), 0)
     if cfg.limit is not None:
         total = cfg.limit if total is None else min(total, cfg.limit)
     return total
