@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -174,6 +175,9 @@ def test_progress_lines_at_the_start_and_after_the_first_article(tmp_path: Path,
     after_one = next(i for i, line in enumerate(lines) if line.startswith("tarjama: 1/5 articles (0 failed), "))
     done = next(i for i, line in enumerate(lines) if line.startswith("tarjama: batch done: 5 translated"))
     assert at_start < after_one < done
+    loading = lines.index("tarjama: loading models (ar-en) …")
+    ready = next(i for i, line in enumerate(lines) if re.match(r"tarjama: models ready in \d+\.\d s$", line))
+    assert loading < ready < at_start  # the models' load is said, not seconds of silence
 
 
 def test_plain_text_piped_to_batch_is_one_message(tmp_path: Path, models_yaml: Path) -> None:

@@ -210,7 +210,8 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
             (log or (lambda _: None))(note)
         outputs.check(signature(cfg.targets, cfg.summarize, cfg.format, _spec_rows(registry, cfg)), engines=False)
         executor = _executor(cfg, pipeline)
-        report = _run(cfg, outputs, executor, sources, progress)
+        keys = [row["key"] for row in _spec_rows(registry, cfg)]
+        report = _run(cfg, outputs, executor, sources, progress, log or (lambda _: None), keys)
     finally:
         outputs.close()
     report.elapsed = time.perf_counter() - started
@@ -218,12 +219,16 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
 
 
 def _run(cfg: BatchConfig, outputs: Outputs, executor: Executor, sources: list[Source],
-         progress: Progress) -> BatchReport:
+         progress: Progress, log: Callable[[str], None], keys: list[str]) -> BatchReport:
     abandon = True
     with Interrupts() as interrupts:
         runner = Runner(cfg, outputs, executor, progress, interrupts)
         try:
-            current = signature(cfg.targets, cfg.summarize, cfg.format, executor.describe())
+            log(f"loading models ({', '.join(keys)}) …")
+            loading = time.perf_counter()
+            described = executor.describe()  # loads (or converts) the models: seconds of silence otherwise
+            log(f"models ready in {time.perf_counter() - loading:.1f} s")
+            current = signature(cfg.targets, cfg.summarize, cfg.format, described)
             outputs.check(current, engines=True)
             outputs.start(current)
             progress.start(_total(cfg, sources, outputs))
