@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tarjama.documents import DOCUMENT_SUFFIXES, Document, InputError, read_document, validate_text
-from tarjama.pipeline import Pipeline
+from tarjama.translate.flags import NEEDS_REVIEW, Flag
+
+from tarjama.documents import DOCUMENT_SUFFIXES, Document, InputError, read_document
+from tarjama.documents import TEXT_SOURCE as TEXT
+from tarjama.pipeline import Pipeline, PreparedArticle
 from tarjama.registry import ConfigError, ModelNotAvailable
-from tarjama.result import LANGUAGE_NAMES, ArticleResult, SentenceResult
+from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult, SentenceResult
 
 # Before gradio is imported, and forced: its version check and telemetry would otherwise call out.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -47,9 +50,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # far above any article; enforced by the bro
 MODEL_CONCURRENCY = 1
 LIGHT_CONCURRENCY = 4  # reading uploads, applying edits, writing exports: no model involved
 EXPORT_MAX_AGE_S = 3600
-WARN_FLAGS = frozenset({"low_confidence", "repetition", "numbers", "untranslated", "split", "unknown"})
 EXAMPLE = Path(__file__).resolve().with_name("examples") / "seed_article.ar.txt"
-PASTED = "The pasted text"
 
 CSS = """
 .tj-rtl textarea, .tj-rtl input { direction: rtl; text-align: right; }
@@ -88,13 +89,16 @@ def _error(message: str) -> gr.Error:
 
 
 def _input_message(err: InputError, pasted: bool) -> str:
-    """documents.py speaks of files; for text typed into the box, say what to do on this page."""
-    if not pasted:
-        return err.message
-    if err.reason == "empty" and "cleaning" not in err.message:
+    """What is wrong (the message, which names the pasted text or the file) and what to do (its hint); an
+    empty box gets this page's own advice."""
+    if pasted and err.reason == "empty" and "cleaning" not in err.message:
         return "Nothing to translate: paste an Arabic article into the text box, upload a file, or click the example."
-    return err.message.replace("<text>", PASTED).replace("check that this is the right file",
-                                                         "paste the Arabic original")
+    message = err.message[:1].upper() + err.message[1:]  # "the text: ..." begins the toast
+    return f"{message} — {err.hint}." if err.hint else message
+
+
+def _source(item: Document | PreparedArticle) -> str:
+    return item.doc.source if isinstance(item, PreparedArticle) else item.source
 
 
 def _language(code: str) -> str:
@@ -107,9 +111,9 @@ def _confidence(score: float | None) -> str:
 
 
 def _sentence_html(sent: SentenceResult) -> str:
-    if "edited" in sent.flags:
+    if Flag.EDITED in sent.flags:
         return f'<span class="tj-edited" title="edited">{_esc(sent.text)}</span>'
-    warn = [f for f in sent.flags if f in WARN_FLAGS]
+    warn = [f for f in sent.flags if f in NEEDS_REVIEW]
     if warn:
         return f'<span class="tj-flag" title="{_esc(", ".join(warn))}">{_esc(sent.text)}</span>'
     return _esc(sent.text)
@@ -149,7 +153,7 @@ def review_table(result: ArticleResult, lang: str) -> dict[str, Any]:
     for p_no, (src, par) in enumerate(zip(result.paragraphs, result.translations[lang].paragraphs), start=1):
         for source, sent in zip(src, par):
             n += 1
-            warn = any(f in WARN_FLAGS for f in sent.flags)
+            warn = any(f in NEEDS_REVIEW for f in sent.flags)
             rows.append([str(n), str(p_no), "⚠" if warn else "", source, sent.text, _confidence(sent.score),
                          ", ".join(sent.flags)])
             styles.append(["background-color: #fff4ce" if warn else ""] * len(rows[-1]))
@@ -163,7 +167,7 @@ def timings_markdown(result: ArticleResult) -> str:
 
 
 def edits_markdown(result: ArticleResult) -> str:
-    counts = {lang: sum("edited" in s.flags for s in tr.sentences()) for lang, tr in result.translations.items()}
+    counts = {lang: sum(Flag.EDITED in s.flags for s in tr.sentences()) for lang, tr in result.translations.items()}
     total = sum(counts.values())
     if not total:
         return "Exports hold the model output. Correct a sentence in a review table's translation column: " \
@@ -259,25 +263,25 @@ class EditorApp:
         if size > MAX_UPLOAD_BYTES:
             raise _error(f"{name}: {size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit; "
                          "upload the article alone, as text, HTML or .docx")
-        try:
+        try:  # read, validated and segmented here, once: Translate reuses it while the box is unchanged
             doc = read_document(name, Path(path).read_bytes())
-            validate_text(doc.text, name)
+            prepared = self.pipeline.prepare(doc)
         except InputError as err:
-            raise _error(err.message) from None
+            raise _error(_input_message(err, pasted=False)) from None
         paragraphs = len([p for p in doc.text.split("\n\n") if p.strip()])
         gr.Info(html.escape(f"{name}: {paragraphs} paragraphs, {len(doc.text):,} characters loaded. "
                             "Press Translate.", quote=False))
-        upload = {"name": name, "title": doc.title, "text": doc.text, "format": doc.format}
+        upload = {"name": name, "title": doc.title, "text": doc.text, "format": doc.format, "prepared": prepared}
         return {self.article: doc.text, self.upload_state: upload}
 
-    def _document(self, text: str | None, upload: dict | None) -> Document:
+    def _document(self, text: str | None, upload: dict | None) -> Document | PreparedArticle:
         text = text or ""
-        if upload and upload.get("text") == text:  # still the uploaded article: keep its title and name
-            return Document(text=text, title=upload.get("title"), id=upload["name"], source=upload["name"],
-                            format=upload.get("format", "txt"))
+        if upload and upload.get("text") == text:  # still the uploaded article, prepared when it was loaded
+            return upload.get("prepared") or Document(text=text, title=upload.get("title"), id=upload["name"],
+                                                      source=upload["name"], format=upload.get("format", "txt"))
         return Document(text=text)
 
-    def _run(self, doc: Document, targets: Sequence[str], summarize: bool,
+    def _run(self, doc: Document | PreparedArticle, targets: Sequence[str], summarize: bool,
              progress: Callable[[str, float], None] | None = None) -> ArticleResult:
         """Validate, then run the pipeline; every failure a user can fix becomes a message saying how."""
         if not targets:
@@ -285,7 +289,7 @@ class EditorApp:
         try:  # the pipeline validates first (empty, not Arabic, too long), before any model runs
             return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress)
         except InputError as err:
-            raise _error(_input_message(err, pasted=doc.source == "<text>")) from None
+            raise _error(_input_message(err, pasted=_source(doc) == TEXT)) from None
         except ModelNotAvailable as err:
             raise _error(missing_help(str(err))) from None
         except ConfigError as err:
@@ -307,7 +311,7 @@ class EditorApp:
 
         progress(0.0, desc="Starting")
         result = self._run(doc, targets, summarize, report)
-        state = {"result": result.to_dict(), "stem": _stem(upload["name"] if doc.source != "<text>" else None),
+        state = {"result": result.to_dict(), "stem": _stem(upload["name"] if _source(doc) != TEXT else None),
                  "edits": {}}
         out = self._views(result, state["stem"])
         out[self.out.state] = state
@@ -383,7 +387,7 @@ class EditorApp:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def api_translate(self, text: str, targets: str = "en,es", summarize: bool = True) -> dict:
-        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article/1)."""
+        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article/2)."""
         langs = [t.strip() for t in targets.split(",") if t.strip()]
         return self._run(Document(text=text or ""), langs, summarize).to_dict()
 
@@ -408,8 +412,7 @@ class EditorApp:
     def _header(self) -> None:
         gr.Markdown("# tarjama — Arabic news → " + " · ".join(_language(t) for t in self.targets))
         if self.report.demo:
-            gr.Markdown(_banner("demo", "DEMO: these are generated random-weight models. The output below is "
-                                "noise, not a translation; use it to try the page, not to publish."),
+            gr.Markdown(_banner("demo", f"DEMO: {DEMO_NOTICE} Use it to try the page, not to publish."),
                         elem_id="demo-banner")
         if self.report.missing:
             gr.Markdown(_banner("error", missing_help(self.report.missing)), elem_id="model-error")
@@ -427,8 +430,8 @@ class EditorApp:
 
     def _options(self) -> None:
         choices = [(_language(t), t) for t in self.targets]
-        self.target_box = gr.CheckboxGroup(choices, value=[t for t in ("en", "es") if t in self.targets] or
-                                           self.targets[:1], label="Translate to", elem_id="targets")
+        self.target_box = gr.CheckboxGroup(choices, value=list(self.targets), label="Translate to",
+                                           elem_id="targets")  # every target of models.yaml, as the CLI
         self.summarize = gr.Checkbox(value=bool(self.pipeline.registry.summarization), label="Summaries",
                                      interactive=bool(self.pipeline.registry.summarization), elem_id="summarize")
         self.run_button = gr.Button("Translate", variant="primary", elem_id="run")
@@ -512,9 +515,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, models: str | None = None) -> int:
     """Load the models once, report them, serve until interrupted."""
-    from tarjama.cli import _quiet_libraries, port_problem
+    from tarjama.cli.options import quiet_libraries
+    from tarjama.ports import port_problem
 
-    _quiet_libraries()
+    quiet_libraries()
     problem = port_problem(host, port)
     if problem:
         print(f"tarjama: error: {problem}", file=sys.stderr)
@@ -528,7 +532,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, models: str | None
     report = load_models(pipeline)
     for row in report.rows:
         print("tarjama:   " + "  ".join(row), file=sys.stderr)
-    print(f"tarjama: {report.summary()}" + (" (DEMO: random-weight models, output is noise)" if report.demo
+    print(f"tarjama: {report.summary()}" + (f" (DEMO: {DEMO_NOTICE})" if report.demo
                                             else ""), file=sys.stderr)
     if report.missing:
         print("tarjama: warning: " + missing_help(report.missing).replace("\n", "\ntarjama:   "), file=sys.stderr)

@@ -34,46 +34,43 @@ from pathlib import Path
 
 import yaml
 
+from tarjama.paths import corpus_path
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
-GUARD_ENV = "TARJAMA_BENCH_REPETITION_GUARD"
 
 
-def bench_settings() -> None:
-    """The repetition guard off, as in bench/run.py: random weights loop on nearly every sentence,
-    real models rarely, so the guard would re-decode almost everything. Runs at import too, because
-    --workers' spawned processes re-import this module (and inherit the environment).
-    """
-    if os.environ.get(GUARD_ENV) == "off":
-        from tarjama.translate.translator import Translator
-
-        Translator.repetition_guard = False
-
-
-bench_settings()
+CORPUS = corpus_path()
 
 
 def load_articles(n: int) -> list[dict]:
     """The first ``n`` shared-corpus news articles that the batch would accept, in file order."""
-    from tarjama.batch import check_document
-    from tarjama.documents import Document
+    from tarjama.documents import Document, InputError
+    from tarjama.pipeline import Pipeline
+    from tarjama.registry import Registry
 
+    check = Pipeline(Registry.load()).prepare  # validates and segments only: no model is loaded
     out = []
     for path in sorted((CORPUS / "news").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             art = json.loads(line)
-            if check_document(Document(text=art["text"], id=art["id"])) is None:
-                out.append({"id": art["id"], "title": art.get("title"), "text": art["text"]})
+            try:
+                check(Document(text=art["text"], id=art["id"]))
+            except InputError:
+                continue
+            out.append({"id": art["id"], "title": art.get("title"), "text": art["text"]})
             if len(out) == n:
                 return out
     raise SystemExit(f"only {len(out)} usable articles under {CORPUS / 'news'}")
 
 
-def bench_models(models: Path, ratio: float, folder: Path, threads: int | None = None) -> Path:
-    """A copy of models.yaml with forced output lengths (and local model paths made absolute)."""
+def bench_models(models: Path, ratio: float, folder: Path, threads: int | None = None,
+                 repetition_guard: bool = False, budgets: dict[str, dict[str, int]] | None = None) -> Path:
+    """A copy of models.yaml for benchmarks: forced output lengths (``benchmark:``), the repetition guard
+    off unless asked (random weights loop on nearly every sentence, real models rarely), batch budgets
+    (``budgets``: task → models.yaml keys) and local model paths made absolute."""
     path = models / "models.yaml" if models.is_dir() else models
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if threads is not None:
@@ -84,11 +81,13 @@ def bench_models(models: Path, ratio: float, folder: Path, threads: int | None =
             local = path.parent / entry["model"]
             if not Path(entry["model"]).is_absolute() and local.exists():
                 entry["model"] = str(local.resolve())
-            gen = entry.setdefault("generate", {})
             if ratio > 0 and task == "translation":
-                gen["fixed_length_ratio"] = ratio
+                entry["benchmark"] = {"ratio": ratio}
             elif ratio > 0:
-                gen["fixed_new_tokens"] = gen.get("max_new_tokens", 84)
+                entry["benchmark"] = {"tokens": entry.get("generate", {}).get("max_new_tokens", 84)}
+            if task == "translation":
+                entry["repetition_guard"] = repetition_guard
+            entry.update((budgets or {}).get(task, {}))
     out = folder / "models.yaml"
     out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return out
@@ -147,18 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ[GUARD_ENV] = "on" if args.repetition_guard else "off"
-    bench_settings()
-    from tarjama.cli import _quiet_libraries
+    from tarjama.cli.options import quiet_libraries
     from tarjama.documents import Document
     from tarjama.pipeline import Pipeline
 
-    _quiet_libraries()
+    quiet_libraries()
     targets = tuple(t.strip() for t in args.to.split(",") if t.strip())
     articles = load_articles(args.articles)
     with tempfile.TemporaryDirectory(prefix="tarjama-bench-batch-") as tmp:
         folder = Path(tmp)
-        models = bench_models(args.models, args.fixed_length_ratio, folder, args.threads)
+        models = bench_models(args.models, args.fixed_length_ratio, folder, args.threads, args.repetition_guard)
         feed = folder / "feed.jsonl"
         feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
         docs = [Document(text=a["text"], title=a["title"], id=a["id"]) for a in articles]

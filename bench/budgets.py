@@ -14,27 +14,15 @@ to 1.2 × source tokens. Prints one line: mode, budgets, seconds, per-stage seco
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ["TARJAMA_BENCH_REPETITION_GUARD"] = "off"  # read by bench/batch.py at import
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import batch as bench_batch  # bench/batch.py: models, articles, settings
-
-
-def override(cls: type, **values: int) -> None:
-    """Force keyword arguments of ``cls.__init__`` (the pipeline builds these objects itself)."""
-    original = cls.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **{**kwargs, **values})
-
-    cls.__init__ = init
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,17 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-summary", dest="summary", action="store_false")
     args = p.parse_args(argv)
 
-    from tarjama.summarize.summarizer import Summarizer
-    from tarjama.translate.translator import Translator
 
     from tarjama.documents import Document
     from tarjama.pipeline import Pipeline
 
+    budgets: dict[str, dict[str, int]] = {}  # models.yaml settings: the same code path as a user's
     if args.summary_tokens:
-        override(Summarizer, batch_tokens=args.summary_tokens, batch_size=64)
+        budgets["summarization"] = {"batch_tokens": args.summary_tokens, "many_batch_tokens": args.summary_tokens}
     if args.translation_tokens:
-        override(Translator, batch_tokens=args.translation_tokens, max_batch_size=args.translation_tokens // 64)
-    config = bench_batch.bench_models(args.models, 1.2, Path(tempfile.mkdtemp()))
+        budgets["translation"] = {"batch_tokens": args.translation_tokens,
+                                  "max_batch_size": max(1, args.translation_tokens // 64)}
+    config = bench_batch.bench_models(args.models, 1.2, Path(tempfile.mkdtemp()), budgets=budgets)
     docs = [Document(text=a["text"], id=a["id"]) for a in bench_batch.load_articles(args.articles)]
     pipe = Pipeline.from_config(config, memory=False)
     targets = ("en", "es")

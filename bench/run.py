@@ -52,9 +52,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+from tarjama.summarize.summarizer import STRATEGIES
+
+from tarjama.paths import corpus_path
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = corpus_path()
 SEED = REPO / "examples" / "seed_article.ar.txt"
 CASES = ("a1", "a2", "b", "c", "d")
 TITLES = {"a1": "a1 Transformers fp32, one generate per sentence (model cards)",
@@ -110,9 +115,7 @@ def write_configs(models: Path, work: Path, threads: int, translation_beams: int
     for name in ("opus-mt-ar-en", "opus-mt-ar-es", "mt5-xlsum"):
         text = text.replace(f"model: {name}\n", f"model: {models.resolve() / name}\n")
     text = re.sub(r"threads: \d+", f"threads: {threads}", text)
-    text = text.replace("max_new_tokens: 256}", f"max_new_tokens: 256, fixed_length_ratio: {RATIO}}}")
-    text = text.replace("max_new_tokens: 84,", f"max_new_tokens: 84, fixed_new_tokens: {SUMMARY_TOKENS},")
-    assert text.count("fixed_") == 3, "models.yaml of bench/make_models.py expected"
+    text = _benchmark_settings(text)
     out = {}
     for case, backend, compute in (("b", "transformers", "float32"), ("c", "ctranslate2", "int8")):
         body = re.sub(r"backend: \w+", f"backend: {backend}", text)
@@ -344,12 +347,21 @@ def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Cal
     return process, lambda: made[0]
 
 
+def _benchmark_settings(text: str) -> str:
+    """Forced lengths (models.yaml ``benchmark:``) and the repetition guard off: random weights loop on almost
+    every sentence (see Translator) and stop at arbitrary lengths."""
+    data = yaml.safe_load(text)
+    for entry in data["translation"].values():
+        entry.update(benchmark={"ratio": RATIO}, repetition_guard=False)
+    for entry in data["summarization"].values():
+        entry["benchmark"] = {"tokens": SUMMARY_TOKENS}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
 def tarjama(config: Path) -> tuple[Process, Callable[[], int]]:
-    from tarjama.translate.translator import Translator
 
     from tarjama.pipeline import Pipeline
 
-    Translator.repetition_guard = False  # random weights loop on almost every sentence (see Translator)
     pipe = Pipeline.from_config(config, memory=False)
     pipe.preload(("en", "es"), summarize=True)
     made = [0]
@@ -365,7 +377,7 @@ def tarjama(config: Path) -> tuple[Process, Callable[[], int]]:
 
     def process(_: int, text: str) -> dict[str, float]:
         result = pipe.run(text, targets=("en", "es"), summarize=True)
-        return {k: v for k, v in result.timings.items() if k != "segment"}
+        return {k: v for k, v in result.timings.items() if k not in ("segment", "load")}  # models preloaded
 
     process.pipe = pipe  # for record_batches
     return process, lambda: made[0]
@@ -432,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="tarjama cases only: translate with N beams instead of models.yaml's 4")
     parser.add_argument("--summary-beams", type=int, default=0, metavar="N",
                         help="tarjama cases only: summarize with N beams instead of XLSum's 4")
-    parser.add_argument("--summary-strategy", choices=("chunk-merge", "lead"), default="",
+    parser.add_argument("--summary-strategy", choices=STRATEGIES, default="",
                         help="tarjama cases only: models.yaml summary strategy (default chunk-merge)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--output", type=Path, help="also write the full results (every run) as JSON here")

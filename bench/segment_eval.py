@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import sys
@@ -100,8 +99,10 @@ def _f1(p: float, r: float) -> float:
 
 
 def corpus_dir() -> Path:
-    """``$TARJAMA_CORPUS``, else ``shared/corpus`` next to the repository."""
-    return Path(os.environ.get("TARJAMA_CORPUS") or ROOT.parent / "shared" / "corpus")
+    """``$TARJAMA_CORPUS``, else ``shared/corpus`` next to the repository (tarjama.paths says which)."""
+    from tarjama.paths import corpus_path
+
+    return corpus_path()
 
 
 def read_lines(path: Path) -> list[str]:

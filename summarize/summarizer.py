@@ -52,15 +52,24 @@ class Summary:
         return "single" if self.chunks == 1 else ("lead" if self.lead else "chunk-merge")
 
 
+# Defaults of models.yaml's summarization batching settings (the registry reads them from here).
 BATCH_TOKENS = 1536  # padded chunk tokens per pass, one article
 MANY_BATCH_TOKENS = 6144  # the same, when many articles are summarized together
+MAX_BATCH_SIZE = 64
+Paragraphs = Sequence[Sequence[str]]  # one article: paragraphs of sentences
+
+
+def _paragraphs(text: str) -> list[list[str]]:
+    """``text`` segmented as the pipeline segments an article: paragraphs of sentence texts."""
+    return [[s.text for s in p.sentences] for p in segment(text).paragraphs]
 
 
 class Summarizer:
-    """``Summarizer(engine).summarize(text)``; ``summarize_into`` also translates the summary."""
+    """``Summarizer(engine).summarize(text)``; ``summarize_into`` also translates the summary;
+    ``summarize_segmented`` takes articles already cut into paragraphs of sentences."""
 
     def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
-                 max_input_tokens: int = 512, batch_size: int = 64, batch_tokens: int = BATCH_TOKENS,
+                 max_input_tokens: int = 512, batch_size: int = MAX_BATCH_SIZE, batch_tokens: int = BATCH_TOKENS,
                  memory: Memory | None = None, strategy: str = "chunk-merge") -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"summary strategy {strategy!r}: not one of {', '.join(STRATEGIES)}")
@@ -81,17 +90,22 @@ class Summarizer:
         return self.summarize_many([text])[0]
 
     def summarize_many(self, texts: Sequence[str]) -> list[Summary]:
-        """Summaries of many articles; every round batches the chunks of all articles together."""
-        chunks = [self.chunk(t) for t in texts]
+        """Summaries of many articles given as text (each segmented here); see ``summarize_segmented``."""
+        return self.summarize_segmented([_paragraphs(t) for t in texts])
+
+    def summarize_segmented(self, articles: Sequence[Paragraphs]) -> list[Summary]:
+        """Summaries of articles already cut into paragraphs of sentences (the pipeline's one segmentation:
+        an article is never segmented twice); every round batches the chunks of all articles together."""
+        chunks = [self.chunk_segmented(a) for a in articles]
         first = [len(c) for c in chunks]
         tokens = [sum(self.engine.count_tokens(c)) if c else 0 for c in chunks]
         lead = self.strategy == "lead"
         if lead:  # one pass over the first chunk, as XLSum was trained (articles cut to 512 tokens)
             chunks = [c[:1] for c in chunks]
-        rounds = [0] * len(texts)
+        rounds = [0] * len(chunks)
         done: dict[int, tuple[str, float | None]] = {i: ("", None) for i, c in enumerate(chunks) if not c}
-        while len(done) < len(texts):
-            pending = [i for i in range(len(texts)) if i not in done]
+        while len(done) < len(chunks):
+            pending = [i for i in range(len(chunks)) if i not in done]
             outputs = self._generate([c for i in pending for c in chunks[i]])
             for i in pending:
                 mine, outputs = outputs[: len(chunks[i])], outputs[len(chunks[i]) :]
@@ -100,9 +114,9 @@ class Summarizer:
                 if len(mine) == 1 or not merged or rounds[i] >= MAX_ROUNDS:
                     done[i] = mine[0] if len(mine) == 1 else (merged, None)
                 else:
-                    chunks[i] = self.chunk(merged)
+                    chunks[i] = self.chunk(merged)  # the chunk summaries: model text, not the article
         return [Summary(done[i][0], done[i][1], tokens[i], first[i], rounds[i], lead and first[i] > 1)
-                for i in range(len(texts))]
+                for i in range(len(chunks))]
 
     def summarize_into(self, text: str, translators: Mapping[str, Translator]) -> dict[str, str]:
         """The Arabic summary under "ar" and its translation under each target language."""
@@ -115,10 +129,14 @@ class Summarizer:
 
     def chunk(self, text: str) -> list[str]:
         """Pieces of at most ``max_input_tokens`` tokens, cut at paragraph, then sentence, then word edges."""
+        return self.chunk_segmented(_paragraphs(text))
+
+    def chunk_segmented(self, paragraphs: Paragraphs) -> list[str]:
+        """``chunk`` for text already cut into paragraphs of sentences."""
         limit = self.max_input_tokens
         units: list[str] = []
-        for paragraph in segment(text).paragraphs:
-            sentences = [s.text for s in paragraph.sentences]
+        for paragraph in paragraphs:
+            sentences = list(paragraph)
             if self.engine.count_tokens([" ".join(sentences)])[0] <= limit:
                 units.append(" ".join(sentences))
                 continue

@@ -8,11 +8,9 @@ warning.  ``ENGINES`` is the process's only model cache.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -22,12 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tarjama.paths import ct2_root, fingerprint, verbose_env
 from tarjama.registry import (
-    ENV_CACHE,
     ConfigError,
     ModelNotAvailable,
     ModelSpec,
     Resolved,
+    cache_key,
     folder_size,
     resolve,
 )
@@ -52,18 +51,6 @@ class ConversionError(RuntimeError):
     """A model could not be converted to CTranslate2 (or CTranslate2 is not installed)."""
 
 
-def cache_dir() -> Path:
-    """tarjama's cache: $TARJAMA_CACHE, else $XDG_CACHE_HOME/tarjama, else ~/.cache/tarjama.
-
-    Model downloads stay in the Hugging Face cache (HF_HOME); this holds what tarjama derives from
-    them: CTranslate2 conversions (``ct2/``) and the translation memory (``memory.sqlite``).
-    """
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(xdg).expanduser() / "tarjama"
-
-
 def ct2_compute(spec: ModelSpec, found: Resolved | None = None) -> str:
     """The compute type ``spec`` runs in on CTranslate2 (``auto`` resolved for its device and model kind)."""
     found = found or resolve(spec, download=False)
@@ -71,33 +58,8 @@ def ct2_compute(spec: ModelSpec, found: Resolved | None = None) -> str:
 
 
 def ct2_path(spec: ModelSpec, found: Resolved, compute_type: str) -> Path:
-    """``<cache>/ct2/<model>/<revision>/<compute_type>``.
-
-    Hub models are keyed by the snapshot's commit (``main`` moves; a new commit converts anew);
-    local folders by their name, a hash of their path, and a fingerprint of their files
-    (size and mtime), so a regenerated folder is never served a stale conversion.
-    """
-    if found.source == "local":
-        slug = f"{found.path.name}-{_digest(str(found.path))}"
-        rev = f"{spec.revision}-{_fingerprint(found.path)}"
-    else:
-        slug = spec.model.replace("/", "--")
-        # A hub snapshot and a converted pickle are both named by the commit they came from.
-        rev = found.path.name if found.path.parent.name == "snapshots" or found.source == "converted" else spec.revision
-    return cache_dir() / "ct2" / _safe(slug) / _safe(rev) / compute_type
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-def _fingerprint(folder: Path) -> str:
-    files = sorted(f for f in folder.iterdir() if f.is_file())
-    return _digest("|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files))
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._@=+-]", "_", name)[:120] or "_"
+    """``<cache>/ct2/<model>/<revision>/<compute_type>``, keyed as ``registry.cache_key`` says."""
+    return ct2_root().joinpath(*cache_key(spec, found), compute_type)
 
 
 def convert(spec: ModelSpec, compute_type: str | None = None, *, found: Resolved | None = None,
@@ -207,14 +169,13 @@ def load_engine(spec: ModelSpec, *, backend: str | None = None, warned: set[str]
         engine = _load_engine(spec, backend or spec.backend, found, set() if warned is None else warned)
     # What the translation memory keys on besides the revision as written: "main" moves on the Hub and a
     # local folder can be regenerated in place, so entries follow the weights actually loaded.
-    engine.weights = found.path.name if found.source != "local" else _fingerprint(found.path)
+    engine.weights = found.path.name if found.source != "local" else fingerprint(found.path)
     return engine
 
 
 def verbose() -> bool:
     """Show the libraries' own loading output: TARJAMA_VERBOSE=1, or the ``tarjama`` logger at DEBUG."""
-    return os.environ.get("TARJAMA_VERBOSE", "") not in ("", "0") or logging.getLogger("tarjama").isEnabledFor(
-        logging.DEBUG)
+    return verbose_env() or logging.getLogger("tarjama").isEnabledFor(logging.DEBUG)
 
 
 def check_positions(spec: ModelSpec, folder: Path) -> None:
@@ -252,7 +213,7 @@ def _load_engine(spec: ModelSpec, backend: str, found: Resolved, warned: set[str
     try:
         return TransformersEngine(found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
                                   compute_type=spec.compute_type, threads=spec.threads,
-                                  max_input_tokens=spec.max_input_tokens)
+                                  max_input_tokens=spec.max_input_tokens, forced_length=spec.forced_length)
     except ModelLoadError as err:
         raise ModelNotAvailable(f"{spec.where}: {err}") from None
 
@@ -270,7 +231,8 @@ def _ct2_engine(spec: ModelSpec, found: Resolved) -> Engine:
     compute_type = ct2_compute(spec, found)
     folder = convert(spec, compute_type, found=found)
     return CTranslate2Engine(folder, found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
-                             compute_type=compute_type, threads=spec.threads, max_input_tokens=spec.max_input_tokens)
+                             compute_type=compute_type, threads=spec.threads, max_input_tokens=spec.max_input_tokens,
+                             forced_length=spec.forced_length)
 
 
 class EngineCache:
@@ -283,7 +245,7 @@ class EngineCache:
 
     def get(self, spec: ModelSpec, *, backend: str | None = None) -> Engine:
         key = (str(spec.local_path() or spec.model), spec.revision, backend or spec.backend, spec.device,
-               spec.compute_type)
+               spec.compute_type, spec.forced_length)
         with self._lock:  # concurrent first requests (the web app) load a model once
             if key not in self._engines:
                 self._engines[key] = load_engine(spec, backend=backend, warned=self._warned)

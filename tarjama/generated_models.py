@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).with_name("data")
+from tarjama.paths import DATA, SEED_ARTICLE, corpus_dir
+
 CHECKPOINTS = DATA / "checkpoints"
-SEED_ARTICLE = DATA / "seed_article.ar.txt"
 SPM_SHORT = 12  # mT5-XLSum's spiece.model has 250,100 pieces for vocab_size 250,112
 
 _CORPUS_FILES = {
@@ -80,17 +79,9 @@ MARIAN_REAL = MarianSize(d_model=512, layers=6, heads=8, ffn=2048, spm_pieces=80
 MT5_REAL = MT5Size(d_model=768, d_ff=2048, layers=12, heads=12, d_kv=64, spm_pieces=8000, vocab_size=250112)
 
 
-def default_corpus() -> Path | None:
-    """$TARJAMA_CORPUS, else a checkout's ../shared/corpus, else None (the packaged fallback is used)."""
-    if os.environ.get("TARJAMA_CORPUS"):
-        return Path(os.environ["TARJAMA_CORPUS"])
-    beside = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-    return beside if beside.is_dir() else None
-
-
 def corpus_lines(lang: str, limit: int, corpus: Path | None = None) -> list[str]:
     """Up to ``limit`` non-empty lines of ``lang`` text from the corpus, else from the package's files."""
-    corpus = corpus if corpus is not None else default_corpus()
+    corpus = corpus if corpus is not None else corpus_dir()
     if corpus is not None and corpus.is_dir():
         sources: list[Path | str] = [corpus / f for f in _CORPUS_FILES[lang]]
     else:

@@ -8,8 +8,8 @@ the model built from config.json on the meta device, and writes ``model.safetens
 the config and tokenizer files next to it and renames the folder into
 ``cache_dir()/converted/<model>/<commit or revision>/``, where ``registry.resolve`` finds it.
 
-The parent half of this module imports only the standard library at load time; the child half
-(``main``) imports torch, transformers and safetensors and nothing of tarjama.
+The parent half of this module imports only the standard library (and tarjama.paths) at load time; the
+child half (``main``) imports torch, transformers and safetensors and nothing else of tarjama.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tarjama.paths import SAFETENSORS  # stdlib only: the child process imports it too
+
 if TYPE_CHECKING:
     from tarjama.registry import ModelSpec, Resolved
 
 PICKLE = "pytorch_model.bin"
-WEIGHTS = "model.safetensors"
 PROVENANCE = "tarjama-conversion.json"
 MIN_TORCH = (2, 6)  # torch < 2.6: weights_only=True can still be escaped (CVE-2025-32434)
 
@@ -45,39 +46,19 @@ class PickleConversionError(RuntimeError):
 # -- the parent: where conversions live, fetching the pickle, running the child -------------------------
 
 
-def converted_path(spec: ModelSpec, found: Resolved) -> Path:
-    """``<cache>/converted/<model>/<commit or revision>``, keyed like the CTranslate2 cache.
-
-    Hub models are keyed by the snapshot's commit (``main`` moves: a new commit converts anew); local
-    folders by their name, a hash of their path and a fingerprint of their files, so a regenerated
-    folder is never served a stale conversion.
-    """
-    from tarjama.engines import _digest, _fingerprint, _safe, cache_dir
-
-    if found.source == "local":
-        slug, rev = f"{found.path.name}-{_digest(str(found.path))}", f"{spec.revision}-{_fingerprint(found.path)}"
-    else:
-        slug, rev = spec.model.replace("/", "--"), _commit(found) or spec.revision
-    return cache_dir() / "converted" / _safe(slug) / _safe(rev)
-
-
-def _commit(found: Resolved) -> str | None:
-    return found.path.name if found.path.parent.name == "snapshots" else None
-
-
 def convert_spec(spec: ModelSpec) -> tuple[Resolved, bool]:
     """The usable folder of ``spec`` and whether it was converted now (``models pull --convert-pickle``).
 
     A folder with safetensors, or an earlier conversion, is returned as it is; otherwise the owners'
     pickle is converted.
     """
-    from tarjama.registry import Resolved, locate
+    from tarjama.registry import Resolved, converted_folder, locate
 
     found = locate(spec, download=True)
     if any(found.path.glob("*.safetensors")):
         return found, False
-    target = converted_path(spec, found)
-    if (target / WEIGHTS).is_file():
+    target = converted_folder(spec, found)
+    if (target / SAFETENSORS).is_file():
         return Resolved(target, "converted"), False
     if found.source == "local":
         pickle = found.path / PICKLE
@@ -86,7 +67,7 @@ def convert_spec(spec: ModelSpec) -> tuple[Resolved, bool]:
                                         f"(sharded pickles are not supported)")
         convert_folder(pickle, found.path, target, {"folder": str(found.path), "revision": spec.revision})
         return Resolved(target, "converted"), True
-    commit = _commit(found)
+    commit = found.commit
     provenance = {"repo": spec.model, "revision": spec.revision, "snapshot_commit": commit}
     with _hub_pickle(spec, commit or spec.revision, target.parent.parent) as pickle:
         convert_folder(pickle, found.path, target, provenance)
@@ -136,7 +117,7 @@ def convert_folder(pickle: Path, files_from: Path, target: Path, provenance: dic
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
     try:
         sha256, size = _sha256(pickle)
-        report = _run_child(pickle, files_from, tmp / WEIGHTS, cwd=tmp)
+        report = _run_child(pickle, files_from, tmp / SAFETENSORS, cwd=tmp)
         for f in sorted(files_from.iterdir()):
             if f.is_file() and f.name != PICKLE and any(fnmatch.fnmatch(f.name, p) for p in ALLOW_PATTERNS):
                 shutil.copyfile(f, tmp / f.name)  # follows the HF cache's links to its blobs
@@ -146,7 +127,7 @@ def convert_folder(pickle: Path, files_from: Path, target: Path, provenance: dic
         try:
             os.rename(tmp, target)
         except OSError:
-            if not (target / WEIGHTS).is_file():
+            if not (target / SAFETENSORS).is_file():
                 raise
     except OSError as err:
         raise PickleConversionError(f"cannot write the conversion of {pickle} to {target}: {err}") from None

@@ -1,8 +1,15 @@
 """Pipeline: article text in, ArticleResult out — the one path behind the CLI, batch runs and the web page.
 
 Order of work for one article or many (``run_many`` batches across articles):
-clean and segment → Arabic summary (mT5, chunk-merge when long) → per target, one Translator
-call over every sentence of every article plus the summary sentences → ArticleResults.
+validate, clean and segment each article once (``prepare``) → load the models → Arabic summary
+(mT5, chunk-merge when long, from the segmented paragraphs) → per target, one Translator call over
+every sentence of every article plus the summary sentences → ArticleResults.
+
+Timings (``ArticleResult.timings``, seconds): ``segment`` (validating and segmenting the article),
+``load`` (models loaded or converted during the call), ``summarize``, ``translate_<lang>``, ``total``.
+When one ``run_many`` call holds several articles only ``segment`` is each article's own; the shared
+stages are the call's, named ``chunk_load``, ``chunk_summarize``, ``chunk_translate_<lang>``,
+``chunk_total``, with ``chunk_articles`` saying how many articles shared them.
 """
 
 from __future__ import annotations
@@ -12,22 +19,51 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tarjama.documents import Document, InputError, validate_text
-from tarjama.engines import ENGINES, EngineCache, cache_dir
+from tarjama.documents import Document, InputError, source_name, validate_text
+from tarjama.engines import ENGINES, EngineCache
+from tarjama.paths import memory_file
 from tarjama.registry import ModelNotAvailable, ModelSpec, Registry
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
-from tarjama.summarize.summarizer import BATCH_TOKENS, MANY_BATCH_TOKENS, Summarizer, Summary
+from tarjama.summarize.summarizer import Summarizer, Summary
 from tarjama.translate.memory import SQLiteMemory
 from tarjama.translate.segment import Segmented, segment
 from tarjama.translate.translator import NON_LATIN_TARGETS, Memory, Translator
 
 StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage done)
 
+# ``InputError.hint`` of the errors raised here (validate_text's own come from tarjama.documents.HINTS).
+CLEANED_EMPTY_HINT = ("give the article's body: what is there is only page chrome (share, follow or newsletter "
+                      "lines), separators or a repeated title")
+NO_TARGET_HINT = "name at least one target language"
+
 
 @dataclass(frozen=True)
-class _Prepared:
+class PreparedArticle:
+    """One article validated and segmented (``Pipeline.prepare``): every later stage reads ``seg``, so no
+    front door or stage checks or cuts the text again."""
+
     doc: Document
     seg: Segmented
+    seconds: float = 0.0  # validating and segmenting it took this long: the article's own "segment" stage
+
+    @property
+    def paragraphs(self) -> list[list[str]]:
+        """The cleaned article as paragraphs of sentence texts (what the summarizer reads)."""
+        return [[s.text for s in p.sentences] for p in self.seg.paragraphs]
+
+
+def prepare_article(item: str | Document) -> PreparedArticle:
+    """Validate and segment one article: the only place either happens. Raises InputError (with a hint)."""
+    started = time.perf_counter()
+    doc = item if isinstance(item, Document) else Document(text=item)
+    name = doc.source if doc.row is None else source_name(doc.source, doc.row)  # a batch row: "path:row"
+    validate_text(doc.text, name)
+    seg = segment(doc.text)
+    if not seg.paragraphs:
+        removed = "; ".join(r.text for r in seg.removed)[:200]
+        raise InputError("empty", f"{source_name(name)}: nothing left to translate after cleaning (removed: {removed})",
+                         name, hint=CLEANED_EMPTY_HINT)
+    return PreparedArticle(doc, seg, time.perf_counter() - started)
 
 
 class Pipeline:
@@ -49,7 +85,7 @@ class Pipeline:
         """Read models.yaml (``path``, else $TARJAMA_MODELS, else the default) without loading models.
 
         ``memory``: True (default) is the translation memory at ``<tarjama cache>/memory.sqlite``
-        (``tarjama.engines.cache_dir()``); a path is a memory file there; False or None runs without
+        (``tarjama.paths.memory_file()``); a path is a memory file there; False or None runs without
         one (``--no-memory``); a ``Memory`` object is used as is.
         """
         return cls(Registry.load(path), memory=open_memory(memory), backend=backend)
@@ -61,13 +97,17 @@ class Pipeline:
     def translator(self, target: str) -> Translator:
         spec = self.registry.translation_spec(target)
         return Translator(self._engine(spec), spec.generate, max_sentence_tokens=spec.max_sentence_tokens,
+                          batch_tokens=spec.batch_tokens, max_batch_size=spec.max_batch_size,
                           low_confidence=spec.low_confidence, memory=self.memory,
-                          ascii_digits=target not in NON_LATIN_TARGETS)
+                          ascii_digits=target not in NON_LATIN_TARGETS, repetition_guard=spec.repetition_guard)
 
-    def summarizer(self, batch_tokens: int = BATCH_TOKENS) -> Summarizer:
+    def summarizer(self, many: bool = False) -> Summarizer:
+        """The summarizer of models.yaml; ``many``: several articles at once, in fuller passes
+        (``many_batch_tokens``)."""
         spec = self.registry.summarization_spec()
         return Summarizer(self._engine(spec), spec.generate, max_input_tokens=spec.max_input_tokens,
-                          batch_tokens=batch_tokens, memory=self.memory, strategy=spec.strategy)
+                          batch_size=spec.max_batch_size, memory=self.memory, strategy=spec.strategy,
+                          batch_tokens=spec.many_batch_tokens if many else spec.batch_tokens)
 
     def preload(self, targets: Iterable[str] | None = None, summarize: bool = True) -> list[ModelInfo]:
         """Load every model a run needs now, and describe them.
@@ -87,60 +127,87 @@ class Pipeline:
             raise ModelNotAvailable("\n".join(missing))
         return infos
 
-    def run(self, text: str | Document, targets: Sequence[str] = ("en", "es"), summarize: bool = True, *,
-            progress: StageProgress | None = None) -> ArticleResult:
-        """Translate (and summarize) one article; raises InputError for empty, non-Arabic or huge text."""
-        return self.run_many([text], targets, summarize, progress=progress)[0]
+    def prepare(self, item: str | Document) -> PreparedArticle:
+        """Validate and segment one article, before any model loads (``prepare_article``); a front door that
+        wants to refuse bad input early calls this and hands the result to ``run``, which never re-checks it."""
+        return prepare_article(item)
 
-    def run_many(self, items: Sequence[str | Document], targets: Sequence[str] = ("en", "es"),
-                 summarize: bool = True, *, progress: StageProgress | None = None) -> list[ArticleResult]:
-        """Many articles at once: sentences of all of them share the translation batches."""
+    def run(self, item: str | Document | PreparedArticle, targets: Sequence[str] | None = None,
+            summarize: bool = True, *, progress: StageProgress | None = None) -> ArticleResult:
+        """Translate (and summarize) one article; raises its InputError (empty, non-Arabic, huge text)."""
+        [outcome] = self.run_many([item], targets, summarize, progress=progress)
+        if isinstance(outcome, InputError):
+            raise outcome
+        return outcome
+
+    def run_many(self, items: Sequence[str | Document | PreparedArticle], targets: Sequence[str] | None = None,
+                 summarize: bool = True, *, progress: StageProgress | None = None) -> list[ArticleResult | InputError]:
+        """Many articles at once, their sentences sharing the translation batches. One outcome per item, in
+        order: its result, or its InputError, so one bad article never fails the others. No model loads
+        when every article is bad."""
         targets = self._targets(targets)
-        started = time.perf_counter()
-        prepared = [self._prepare(item) for item in items]
+        earlier = sum(i.seconds for i in items if isinstance(i, PreparedArticle))  # prepared before this call
+        clock = time.perf_counter() - earlier  # "total" counts every article's validating and segmenting
+        outcomes = [self._outcome(item) for item in items]
+        good = [o for o in outcomes if isinstance(o, PreparedArticle)]
+        if not good:
+            return list(outcomes)
+        results = iter(self._run_prepared(good, targets, summarize, progress, clock))
+        return [next(results) if isinstance(o, PreparedArticle) else o for o in outcomes]
+
+    # -- steps ----------------------------------------------------------------------------------------
+
+    def _targets(self, targets: Sequence[str] | None) -> list[str]:
+        """``targets``, each once; None: every target of models.yaml."""
+        targets = list(dict.fromkeys(self.targets if targets is None else targets))
+        if not targets:
+            raise InputError("usage", "no target language given (available: " + ", ".join(self.targets) + ")",
+                             hint=NO_TARGET_HINT)
+        for t in targets:
+            self.registry.translation_spec(t)  # raises ConfigError naming what is available
+        return targets
+
+    @staticmethod
+    def _outcome(item: str | Document | PreparedArticle) -> PreparedArticle | InputError:
+        """An item prepared now (never again when it already is), or the InputError that refuses it."""
+        if isinstance(item, PreparedArticle):
+            return item
+        try:
+            return prepare_article(item)
+        except InputError as err:
+            return err
+
+    def _run_prepared(self, prepared: list[PreparedArticle], targets: list[str], summarize: bool,
+                      progress: StageProgress | None, clock: float) -> list[ArticleResult]:
+        """The model stages over good articles, each timed once for the whole call (``shared``)."""
+        shared: dict[str, float] = {}
+        t = time.perf_counter()
         self.preload(targets, summarize)
-        timings = {"segment": time.perf_counter() - started}
+        shared["load"] = time.perf_counter() - t
         summaries: list[Summary | None] = [None] * len(prepared)
         if summarize:
             t = time.perf_counter()
             self._tick(progress, "summarize", 0.0)
-            budget = MANY_BATCH_TOKENS if len(prepared) > 1 else BATCH_TOKENS
-            summaries = self.summarizer(budget).summarize_many([p.seg.text for p in prepared])
-            timings["summarize"] = time.perf_counter() - t
+            summaries = list(self._summarize(prepared))
+            shared["summarize"] = time.perf_counter() - t
         summary_sents = [[s.text for s in segment(x.text).sentences()] if x else [] for x in summaries]
         translated: dict[str, tuple[list[list[SentenceResult]], list[str]]] = {}
         for lang in targets:
             t = time.perf_counter()
             translated[lang] = self._translate(lang, prepared, summary_sents, progress)
-            timings[f"translate_{lang}"] = time.perf_counter() - t
-        timings["total"] = time.perf_counter() - started
-        timings = {k: round(v, 3) for k, v in timings.items()}
+            shared[f"translate_{lang}"] = time.perf_counter() - t
+        shared["total"] = time.perf_counter() - clock
         models = [self._info(self.registry.translation_spec(t)) for t in targets]
         if summarize:
             models.append(self._info(self.registry.summarization_spec()))
-        return [self._result(i, p, summaries[i], translated, models, timings) for i, p in enumerate(prepared)]
+        return [self._result(i, p, summaries[i], translated, models, _timings(p, shared, len(prepared)))
+                for i, p in enumerate(prepared)]
 
-    # -- steps ----------------------------------------------------------------------------------------
+    def _summarize(self, prepared: list[PreparedArticle]) -> list[Summary]:
+        """Arabic summaries from the articles' own paragraphs: the summarizer never segments an article again."""
+        return self.summarizer(many=len(prepared) > 1).summarize_segmented([p.paragraphs for p in prepared])
 
-    def _targets(self, targets: Sequence[str]) -> list[str]:
-        targets = list(dict.fromkeys(targets))
-        if not targets:
-            raise InputError("usage", "no target language given (available: " + ", ".join(self.targets) + ")")
-        for t in targets:
-            self.registry.translation_spec(t)  # raises ConfigError naming what is available
-        return targets
-
-    def _prepare(self, item: str | Document) -> _Prepared:
-        doc = item if isinstance(item, Document) else Document(text=item)
-        validate_text(doc.text, doc.source)
-        seg = segment(doc.text)
-        if not seg.paragraphs:
-            removed = "; ".join(r.text for r in seg.removed)[:200]
-            raise InputError("empty", f"{doc.source}: nothing left to translate after cleaning (removed: {removed})",
-                             doc.source)
-        return _Prepared(doc, seg)
-
-    def _translate(self, lang: str, prepared: list[_Prepared], summary_sents: list[list[str]],
+    def _translate(self, lang: str, prepared: list[PreparedArticle], summary_sents: list[list[str]],
                    progress: StageProgress | None) -> tuple[list[list[SentenceResult]], list[str]]:
         """One Translator call for every sentence of every article and every summary."""
         article_sents = [[s.text for s in p.seg.sentences()] for p in prepared]
@@ -159,7 +226,7 @@ class Pipeline:
             i += len(sents)
         return per_article, summary_texts
 
-    def _result(self, i: int, p: _Prepared, summary: Summary | None,
+    def _result(self, i: int, p: PreparedArticle, summary: Summary | None,
                 translated: dict[str, tuple[list[list[SentenceResult]], list[str]]],
                 models: list[ModelInfo], timings: dict[str, float]) -> ArticleResult:
         shape = [len(par.sentences) for par in p.seg.paragraphs]
@@ -204,10 +271,22 @@ def open_memory(memory: Memory | bool | str | Path | None = True) -> Memory | No
     if memory is None or memory is False:
         return None
     if memory is True:
-        memory = cache_dir() / "memory.sqlite"
+        memory = memory_file()
     if isinstance(memory, (str, Path)):
         return SQLiteMemory(memory)
     return memory
+
+
+def _timings(article: PreparedArticle, shared: dict[str, float], articles: int) -> dict[str, float]:
+    """The article's own ``segment``, then the call's shared stages: under their plain names when the call
+    held only this article (they are all its own), else as ``chunk_*`` with ``chunk_articles``, so a
+    chunk's time is never passed off as one article's."""
+    if articles == 1:
+        timings = {"segment": article.seconds, **shared}
+    else:
+        timings = {"segment": article.seconds, "chunk_articles": articles,
+                   **{f"chunk_{k}": v for k, v in shared.items()}}
+    return {k: round(v, 3) for k, v in timings.items()}
 
 
 def _reshape(flat: list[SentenceResult], shape: list[int]) -> list[list[SentenceResult]]:

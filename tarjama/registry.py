@@ -8,7 +8,6 @@ or a local folder (absolute, ``~``, or relative to the models.yaml that names it
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -16,15 +15,24 @@ from typing import Any
 
 import yaml
 
-from tarjama.translate.engine import (
-    GenerationOptions,
+from tarjama.paths import (
+    ENV_MODELS,
+    SAFETENSORS,
+    converted_root,
+    digest,
+    fingerprint,
+    hf_cache_dir,
+    models_file,
+    path_safe,
 )
+from tarjama.summarize.summarizer import BATCH_TOKENS as SUMMARY_BATCH_TOKENS
+from tarjama.summarize.summarizer import MANY_BATCH_TOKENS, STRATEGIES
+from tarjama.summarize.summarizer import MAX_BATCH_SIZE as SUMMARY_MAX_BATCH
+from tarjama.translate.engine import ForcedLength, GenerationOptions
+from tarjama.translate.translator import BATCH_TOKENS, MAX_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODELS = Path(__file__).with_name("models.yaml").resolve()  # in a checkout: a link to ../models.yaml
-ENV_MODELS = "TARJAMA_MODELS"
-ENV_CACHE = "TARJAMA_CACHE"  # tarjama's own cache (CTranslate2 conversions, translation memory)
 TASKS = ("translation", "summarization")
 BACKENDS = ("auto", "transformers", "ctranslate2")
 DEVICES = ("auto", "cpu", "cuda")
@@ -45,8 +53,9 @@ LANGUAGES = frozenset(_ISO_639_1.split())
 
 _DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
 _SPEC_KEYS = {"model", "revision", "license", "provenance", "max_input_tokens", "max_sentence_tokens",
-              "low_confidence", "generate", "strategy", *_DEFAULT_KEYS}
-SUMMARY_STRATEGIES = ("chunk-merge", "lead")  # summarize.summarizer.STRATEGIES
+              "low_confidence", "generate", "strategy", "batch_tokens", "max_batch_size", "many_batch_tokens",
+              "repetition_guard", "benchmark", *_DEFAULT_KEYS}
+_ONLY = {"strategy": "summarization", "many_batch_tokens": "summarization", "repetition_guard": "translation"}
 _GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
 
 
@@ -80,6 +89,11 @@ class ModelSpec:
     config_path: Path
     strategy: str = "chunk-merge"  # summarization: chunk-merge (read everything) or lead (first chunk, one pass)
     provenance: str = ""           # who made the weights at this revision, when not the model's owners
+    batch_tokens: int = 0          # padded tokens per model call (0: the task's default)
+    max_batch_size: int = 0        # rows per model call (0: the task's default)
+    many_batch_tokens: int = MANY_BATCH_TOKENS  # summarization, many articles at once (run_many)
+    repetition_guard: bool = True  # translation: re-decode looping outputs (off only for benchmarks)
+    forced_length: ForcedLength | None = None  # benchmarks only (``benchmark: {tokens: N}`` / ``{ratio: R}``)
 
     @property
     def where(self) -> str:
@@ -106,7 +120,7 @@ class Registry:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Registry:
         """``path``, else $TARJAMA_MODELS, else the models.yaml shipped with tarjama."""
-        path = Path(path or os.environ.get(ENV_MODELS) or DEFAULT_MODELS).expanduser()
+        path = models_file(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -183,9 +197,18 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
     _choice(merged["device"], DEVICES, f"{where}.device")
     _choice(merged["compute_type"], COMPUTE_TYPES, f"{where}.compute_type")
     max_in = _int(entry.get("max_input_tokens", 512), f"{where}.max_input_tokens")
-    if "strategy" in entry and task != "summarization":
-        raise ConfigError(f"{where}.strategy: only summarization models have a strategy")
-    _choice(entry.get("strategy", "chunk-merge"), SUMMARY_STRATEGIES, f"{where}.strategy")
+    for name, only in _ONLY.items():
+        if name in entry and task != only:
+            raise ConfigError(f"{where}.{name}: only {only} models have it")
+    _choice(entry.get("strategy", "chunk-merge"), STRATEGIES, f"{where}.strategy")
+    translation = task == "translation"
+    batch_tokens = _int(entry.get("batch_tokens", BATCH_TOKENS if translation else SUMMARY_BATCH_TOKENS),
+                        f"{where}.batch_tokens")
+    max_batch = _int(entry.get("max_batch_size", MAX_BATCH_SIZE if translation else SUMMARY_MAX_BATCH),
+                     f"{where}.max_batch_size")
+    guard = entry.get("repetition_guard", True)
+    if not isinstance(guard, bool):
+        raise ConfigError(f"{where}.repetition_guard: expected true or false, got {guard!r}")
     return ModelSpec(
         task=task, key=key, source=langs[0], target=langs[-1], model=entry["model"].strip(),
         revision=str(entry.get("revision", "main")), license=str(entry.get("license", "unknown")),
@@ -195,7 +218,24 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
         low_confidence=float(entry.get("low_confidence", -1.0)),
         generate=_generate(entry.get("generate") or {}, f"{where}.generate"), config_path=path,
         strategy=entry.get("strategy", "chunk-merge"), provenance=str(entry.get("provenance", "")),
+        batch_tokens=batch_tokens, max_batch_size=max_batch,
+        many_batch_tokens=_int(entry.get("many_batch_tokens", MANY_BATCH_TOKENS), f"{where}.many_batch_tokens"),
+        repetition_guard=guard, forced_length=_forced(entry.get("benchmark"), f"{where}.benchmark"),
     )
+
+
+def _forced(value: Any, where: str) -> ForcedLength | None:
+    """``benchmark: {tokens: N}`` or ``{ratio: R}``: forced output lengths, for benchmarks on random weights."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"tokens", "ratio"} or len(value) != 1:
+        raise ConfigError(f"{where}: expected one of {{tokens: N}} or {{ratio: R}} (benchmarks only)")
+    if "tokens" in value:
+        return ForcedLength(tokens=_int(value["tokens"], f"{where}.tokens"))
+    ratio = value["ratio"]
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
+        raise ConfigError(f"{where}.ratio: expected a number > 0, got {ratio!r}")
+    return ForcedLength(ratio=float(ratio))
 
 
 def _generate(value: Any, where: str) -> GenerationOptions:
@@ -231,11 +271,32 @@ class Resolved:
     path: Path
     source: str        # local | cached | downloaded | converted (tarjama's safetensors of a pickle)
 
+    @property
+    def commit(self) -> str | None:
+        """The hub commit the files came from (a snapshot's, or a converted pickle's folder name), else None."""
+        if self.source == "local":
+            return None
+        return self.path.name if self.path.parent.name == "snapshots" or self.source == "converted" else None
 
-def hf_cache_dir() -> Path:
-    from huggingface_hub import constants
 
-    return Path(constants.HF_HUB_CACHE)
+def cache_key(spec: ModelSpec, found: Resolved) -> tuple[str, str]:
+    """(model, revision): the two path components under which tarjama keeps what it derives from a model
+    (CTranslate2 conversions, safetensors of a pickle).
+
+    Hub models are keyed by the snapshot's commit (``main`` moves: a new commit converts anew); local
+    folders by their name, a hash of their path and a fingerprint of their files (size and mtime), so a
+    regenerated folder is never served a stale conversion.
+    """
+    if found.source == "local":
+        slug, rev = f"{found.path.name}-{digest(str(found.path))}", f"{spec.revision}-{fingerprint(found.path)}"
+    else:
+        slug, rev = spec.model.replace("/", "--"), found.commit or spec.revision
+    return path_safe(slug), path_safe(rev)
+
+
+def converted_folder(spec: ModelSpec, found: Resolved) -> Path:
+    """``<cache>/converted/<model>/<commit or revision>``: where ``models pull --convert-pickle`` puts a model."""
+    return converted_root().joinpath(*cache_key(spec, found))
 
 
 def resolve(spec: ModelSpec, *, download: bool = True) -> Resolved:
@@ -285,10 +346,8 @@ def _checked(spec: ModelSpec, found: Resolved) -> Resolved:
     tarjama converted that folder's pickle earlier: then the conversion is used."""
     if any(found.path.glob("*.safetensors")):
         return found
-    from tarjama.pickle_conversion import WEIGHTS, converted_path
-
-    converted = converted_path(spec, found)
-    if (converted / WEIGHTS).is_file():
+    converted = converted_folder(spec, found)
+    if (converted / SAFETENSORS).is_file():
         return Resolved(converted, "converted")
     pin = (f"pin a `revision:` under {spec.task}.{spec.key} in {spec.config_path} that holds model.safetensors "
            f"(e.g. the Hub's safetensors conversion pull request, refs/pr/N, or its commit sha)"

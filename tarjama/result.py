@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_ID = "tarjama.article/1"
+from tarjama.translate.flags import Flag
+
+# /2: timings are honest: "load" apart from "segment", and in a many-article call the shared stages are
+# "chunk_*" (with "chunk_articles"), never one article's. ``from_dict`` reads /1 as well.
+SCHEMA_ID = "tarjama.article/2"
 # Said wherever output of generated random-weight models (``models.yaml`` with ``demo: true``) can end up.
 DEMO_NOTICE = "generated random-weight models. This output is noise, not a translation."
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French", "de": "German"}
@@ -66,7 +70,7 @@ class ArticleResult:
     summary_info: dict[str, Any] | None              # model, chunks, rounds, strategy, input_tokens, score
     removed: list[dict[str, Any]]                    # what cleaning removed: kind, text, line
     models: list[ModelInfo]
-    timings: dict[str, float]                        # seconds per stage, and "total"
+    timings: dict[str, float]                        # seconds per stage (see tarjama.pipeline)
     id: str | None = None
     title: str | None = None
     source: dict[str, Any] = field(default_factory=dict)  # file/row when read from a file
@@ -96,8 +100,8 @@ class ArticleResult:
                 sent, text = sentences[i], " ".join(str(text).split())
                 if text != " ".join(sent.text.split()):
                     sent.text = text
-                    if "edited" not in sent.flags:
-                        sent.flags.append("edited")
+                    if Flag.EDITED not in sent.flags:
+                        sent.flags.append(Flag.EDITED.value)
         return edited
 
     # -- JSON -----------------------------------------------------------------------------------------
@@ -119,6 +123,7 @@ class ArticleResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArticleResult:
+        """An ArticleResult from ``to_dict``'s form, of this schema or /1 (which differs only in timings)."""
         translations = {
             lang: LanguageResult(lang, t["model"], t["revision"], t["engine"],
                                  [[SentenceResult(**s) for s in p] for p in t["paragraphs"]])
@@ -132,11 +137,21 @@ class ArticleResult:
 
     # -- Markdown / text ------------------------------------------------------------------------------
 
+    def _demo_markdown(self) -> list[str]:
+        return [f"> **DEMO**: {DEMO_NOTICE}", ""] if self.demo else []
+
+    def language_markdown(self, lang: str) -> str:
+        """One translation alone (a batch folder's ``ID.<lang>.md``): the DEMO notice if any, then the text."""
+        return "\n".join([*self._demo_markdown(), self.translations[lang].text, ""])
+
+    def summaries_markdown(self) -> str:
+        """The summaries alone (a batch folder's ``ID.summary.md``), a section per language."""
+        parts = [f"## {LANGUAGE_NAMES.get(k, k)}\n\n{v}\n" for k, v in self.summaries.items()]
+        return "\n".join([*self._demo_markdown(), *parts])
+
     def to_markdown(self) -> str:
         """A readable report: a demo warning, the summaries, each translation, then what was removed."""
-        out: list[str] = []
-        if self.demo:
-            out += [f"> **DEMO**: {DEMO_NOTICE}", ""]
+        out: list[str] = self._demo_markdown()
         out += [f"# {self.title}" if self.title else "# Article", ""]
         if self.summaries:
             out += ["## Summaries", ""]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -29,15 +28,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from tarjama.translate.translator import arabic_share, is_looping
+from tarjama.paths import DATA as PACKAGE_DATA
+from tarjama.paths import smoke_enabled, smoke_root
+from tarjama.translate.segment import arabic_share
+from tarjama.translate.translator import is_looping
 
 if TYPE_CHECKING:
     from tarjama.pipeline import Pipeline
     from tarjama.registry import ModelSpec
     from tarjama.translate.engine import Engine
 
-DATA = Path(__file__).resolve().parent / "data" / "smoke"
-ENV_SMOKE = "TARJAMA_SMOKE"  # "0": no first-use check in `tarjama translate`
+DATA = PACKAGE_DATA / "smoke"
 VERSION = 1  # part of every cache key: a change of the data or the verdict rules re-checks every model
 WARN = "tarjama: WARNING: "
 
@@ -337,7 +338,7 @@ def check_once(pipe: Pipeline, targets: Sequence[str], summarize: bool,
     errors are raised as by ``Pipeline.preload`` (all missing models at once).  ``stream``: stderr.
     """
     stream = stream or sys.stderr
-    if os.environ.get(ENV_SMOKE, "").strip() == "0" or pipe.registry.demo:
+    if not smoke_enabled() or pipe.registry.demo:
         return None
     summarize = bool(summarize and pipe.registry.summarization)
     pipe.preload(list(dict.fromkeys(targets)), summarize)
@@ -359,9 +360,8 @@ def check_once(pipe: Pipeline, targets: Sequence[str], summarize: bool,
 
 
 def smoke_dir() -> Path:
-    from tarjama.engines import cache_dir
 
-    return cache_dir() / "smoke"
+    return smoke_root()
 
 
 def cache_path(pipe: Pipeline, spec: ModelSpec, check: str) -> Path:
@@ -411,7 +411,7 @@ def _load_check(path: Path, *, summary: bool) -> DirectionCheck | SummaryCheck |
 
 def _store(pipe: Pipeline, report: SmokeReport, stream: IO[str]) -> None:
     """Write each verdict to its cache file (atomically); an unwritable cache warns and moves on."""
-    from tarjama.documents import write_atomic
+    from tarjama.atomic import write_atomic
 
     checks: list[tuple[str, DirectionCheck | SummaryCheck]] = [(d.target, d) for d in report.directions]
     if report.summary is not None:

@@ -48,6 +48,22 @@ def pipeline(models_yaml: Path):
 
 
 @pytest.fixture(scope="session")
+def marian(models_yaml: Path):
+    """The Transformers engine on the generated ar-en model (read-only: tests must not change it)."""
+    from tarjama.translate.engine import TransformersEngine
+
+    return TransformersEngine(models_yaml.parent / "opus-mt-ar-en", device="cpu", threads=1)
+
+
+@pytest.fixture(scope="session")
+def mt5(models_yaml: Path):
+    """The Transformers engine on the generated mT5 model (read-only)."""
+    from tarjama.translate.engine import TransformersEngine
+
+    return TransformersEngine(models_yaml.parent / "mt5-xlsum", device="cpu", threads=1)
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (set TARJAMA_CORPUS)")

@@ -116,9 +116,10 @@ def test_messages_for_pasted_text_speak_of_the_page() -> None:
     from tarjama.documents import InputError, validate_text
 
     with pytest.raises(InputError) as err:
-        validate_text("Hello there", app.PASTED)
+        validate_text("Hello there")
     message = app._input_message(err.value, pasted=True)
-    assert message.startswith("The pasted text: does not look like Arabic") and "paste the Arabic original" in message
+    assert message.startswith("The text: does not look like Arabic") and "give it the Arabic original" in message
+    assert err.value.hint and err.value.hint in app._input_message(err.value, pasted=False)  # the hint, not a rewrite
     with pytest.raises(InputError) as err:
         validate_text("   ")
     assert app._input_message(err.value, pasted=True).startswith("Nothing to translate")

@@ -24,14 +24,14 @@ from tarjama.batch import (
     Fields,
     JsonlLog,
     LogProgress,
-    check_document,
     enumerate_inputs,
     resume_command,
     run_batch,
     safe_name,
 )
 from tarjama.cli import main
-from tarjama.documents import Document
+from tarjama.documents import Document, InputError
+from tarjama.pipeline import prepare_article
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 ERROR_KEYS = {"id", "source", "reason", "message"}
@@ -53,12 +53,21 @@ def short(text: str, chars: int = 250) -> str:
     return joined if len(joined) <= chars + 100 else joined[: chars + 100].rsplit(" ", 1)[0]
 
 
+def accepted(text: str) -> bool:
+    """Whether the pipeline takes ``text`` (its one check: validated and segmented, no model)."""
+    try:
+        prepare_article(text)
+    except InputError:
+        return False
+    return True
+
+
 def good_articles(corpus: Path, n: int) -> list[dict]:
-    """``n`` shared-corpus articles (shortened) that pass the batch's checks."""
+    """``n`` shared-corpus articles (shortened) that pass the pipeline's checks."""
     out = []
     for art in news_articles(corpus):
         text = short(art["text"])
-        if check_document(Document(text=text, id=art["id"])) is None:
+        if accepted(text):
             out.append({"id": art["id"], "title": art.get("title"), "text": text})
         if len(out) == n:
             return out
@@ -128,7 +137,7 @@ def build_poison_batch(root: Path, corpus: Path) -> tuple[list[str], dict[str, s
     for i in range(3):
         poison({"id": f"english-{i}", "text": ENGLISH}, "not_arabic", f"english-{i}")
     poison({"id": "tatweel", "text": "ـــــ ـــ"}, "empty", "tatweel")  # nothing left after cleaning
-    poison({"id": "blank-text", "text": "   "}, "malformed")              # an empty field: a bad row
+    poison({"id": "blank-text", "text": "   "}, "empty", "blank-text")   # an empty field: empty, its id kept
     poison({"id": "no-text", "body": ARABIC}, "malformed")
     poison(b'{"id": "cut-off", "text": "\xd9\x82\xd8\xa7\n', "malformed")  # truncated JSON
     poison(b'["an", "array"]\n', "malformed")
@@ -392,7 +401,7 @@ def test_exit_codes_and_summary_line(tmp_path: Path, small_feed, models_yaml: Pa
     err = capsys.readouterr().err
     assert "batch done: 1 translated, 2 failed (malformed 1, not_arabic 1)" in err
     assert f"see {tmp_path / 'mixed.errors.jsonl'}" in err
-    errors = read_jsonl(tmp_path / "mixed.errors.jsonl")
+    errors = sorted(read_jsonl(tmp_path / "mixed.errors.jsonl"), key=lambda e: e["source"])  # chunk's after row's
     assert [set(e) for e in errors] == [ERROR_KEYS] * 2
     assert [(e["id"], e["source"], e["reason"]) for e in errors] == [
         ("en", f"{bad}:2", "not_arabic"), (f"{bad}:3", f"{bad}:3", "malformed")]
@@ -687,12 +696,41 @@ def test_one_record_without_text_is_a_bad_row_not_a_usage_error(tmp_path: Path, 
     assert (report.translated, dict(report.reasons)) == (1, {"malformed": 1})
 
 
+def test_a_blank_text_field_is_empty_under_the_users_id(tmp_path: Path, pipeline) -> None:
+    """A row that parsed keeps its id in the errors file, so the errors join back to the input by id."""
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(jsonl([{"id": "p-ok", "text": ARABIC}, {"id": "p-empty", "text": ""},
+                            {"id": "p-blank", "text": " \n\t "}]))
+    report = run_batch(BatchConfig(inputs=(str(feed),), out=tmp_path / "out.jsonl", targets=("en",)), pipeline)
+    assert (report.translated, dict(report.reasons)) == (1, {"empty": 2})
+    errors = sorted(read_jsonl(tmp_path / "out.errors.jsonl"), key=lambda e: e["source"])
+    assert [(e["id"], e["source"], e["reason"]) for e in errors] == [
+        ("p-empty", f"{feed}:2", "empty"), ("p-blank", f"{feed}:3", "empty")]
+    assert all(e["message"].startswith(f"{e['source']}: ") for e in errors)
+
+
+def test_the_pipelines_refusal_is_the_records_failure(pipeline) -> None:
+    """No pre-check in the batch layer: an article the pipeline refuses fails alone, keyed by its id,
+    named by its row, and its chunk-mates are translated."""
+    from tarjama.batch.config import Failure
+    from tarjama.batch.executors import Done, translate_chunk
+
+    docs = [Document(text=ARABIC, id="ok", source="f.jsonl", row=1),
+            Document(text="  ", id="p-empty", source="f.jsonl", row=2),
+            Document(text=ENGLISH, id="en", source="f.jsonl", row=3)]
+    done, empty, english = translate_chunk(pipeline, docs, ("en",), False)
+    assert isinstance(done, Done) and done.id == "ok"
+    assert empty == Failure("p-empty", "f.jsonl:2", "empty", empty.message) and empty.message.startswith("f.jsonl:2: ")
+    assert (english.id, english.source, english.reason) == ("en", "f.jsonl:3", "not_arabic")
+
+
 def test_stdin_messages_say_standard_input(tmp_path: Path, models_yaml: Path, monkeypatch) -> None:
     data = jsonl([{"id": "a", "text": ARABIC}, b"{oops\n", {"id": "en", "text": ENGLISH}, {"id": "a", "text": ARABIC}])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     out = tmp_path / "out.jsonl"
     assert batch("-", "--to", "en", "--out", str(out), models_yaml=models_yaml) == 1
-    errors = read_jsonl(tmp_path / "out.errors.jsonl")
+    # a bad row or a duplicate is written at once; an article the pipeline refuses, with its chunk
+    errors = sorted(read_jsonl(tmp_path / "out.errors.jsonl"), key=lambda e: e["source"])
     assert [(e["source"], e["reason"]) for e in errors] == [("-:2", "malformed"), ("-:3", "not_arabic"),
                                                             ("-:4", "duplicate_id")]
     for entry, row in zip(errors, (2, 3, 4), strict=True):

@@ -21,6 +21,7 @@ import torch
 from conftest import CORPUS, SEED, news_articles, run_cli
 from tarjama.translate.engine import (
     CTranslate2Engine,
+    ForcedLength,
     GenerationOptions,
     Hypothesis,
     ModelLoadError,
@@ -31,6 +32,7 @@ from tarjama.translate.segment import segment
 from transformers import AutoModelForSeq2SeqLM
 
 from tarjama import engines as reg
+from tarjama import paths
 from tarjama.engines import convert, ct2_path, load_engine
 from tarjama.registry import ConfigError, ModelNotAvailable, Registry, resolve
 
@@ -224,14 +226,34 @@ def test_int8_output_is_well_formed(registry: Registry, models_yaml: Path, key: 
 def test_forced_lengths_are_exact_on_both_engines(pair) -> None:
     """Benchmarks only: every output of a batch has round(ratio × mean source tokens) tokens, no EOS."""
     ref, fast = pair["ar-en"]
-    options = GenerationOptions(num_beams=2, max_new_tokens=256, fixed_length_ratio=1.2)
+    options = GenerationOptions(num_beams=2, max_new_tokens=256)
     mean = sum(fast.count_tokens(FEW)) / len(FEW)
-    for engine in (ref, fast):
-        hyps = engine.generate(FEW, options)
-        assert {h.num_tokens for h in hyps} == {round(1.2 * mean)}
-        assert all(engine.tokenizer.eos_token_id not in h.token_ids for h in hyps)
-    fixed = GenerationOptions(num_beams=1, max_new_tokens=84, fixed_new_tokens=30)
-    assert {h.num_tokens for h in pair["ar"][1].generate(FEW, fixed)} == {30}
+    try:
+        for engine in (ref, fast):
+            engine.forced_length = ForcedLength(ratio=1.2)
+            hyps = engine.generate(FEW, options)
+            assert {h.num_tokens for h in hyps} == {round(1.2 * mean)}
+            assert all(engine.tokenizer.eos_token_id not in h.token_ids for h in hyps)
+        mt5 = pair["ar"][1]
+        mt5.forced_length = ForcedLength(tokens=30)
+        assert {h.num_tokens for h in mt5.generate(FEW, GenerationOptions(num_beams=1, max_new_tokens=84))} == {30}
+    finally:
+        for engine in (ref, fast, pair["ar"][1]):
+            engine.forced_length = None
+
+
+def test_forced_lengths_come_from_the_benchmark_key_never_from_generate(tmp_path: Path, models_yaml: Path) -> None:
+    text = models_yaml.read_text().replace("    max_sentence_tokens: 120\n", "    max_sentence_tokens: 120\n"
+                                           "    benchmark: {ratio: 1.5}\n", 1)
+    (tmp_path / "models.yaml").write_text(text.replace("model: opus-mt", f"model: {models_yaml.parent}/opus-mt")
+                                          .replace("model: mt5", f"model: {models_yaml.parent}/mt5"))
+    spec = Registry.load(tmp_path / "models.yaml").translation_spec("en")
+    assert spec.forced_length == ForcedLength(ratio=1.5)
+    assert "fixed_length_ratio" not in GenerationOptions().as_dict()
+    bad = models_yaml.read_text().replace("max_new_tokens: 40}", "max_new_tokens: 40, fixed_length_ratio: 1.2}", 1)
+    (tmp_path / "bad.yaml").write_text(bad)
+    with pytest.raises(ConfigError, match="fixed_length_ratio: unknown key"):
+        Registry.load(tmp_path / "bad.yaml")
 
 
 # -- compute types and devices ----------------------------------------------------------------------------
@@ -292,9 +314,9 @@ def test_a_changed_local_model_is_converted_again(models_yaml: Path, tmp_path: P
 def test_xdg_cache_home_is_respected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TARJAMA_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert reg.cache_dir() == tmp_path / "tarjama"
+    assert paths.cache_dir() == tmp_path / "tarjama"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert reg.cache_dir() == Path.home() / ".cache" / "tarjama"
+    assert paths.cache_dir() == Path.home() / ".cache" / "tarjama"
 
 
 # -- backend auto -------------------------------------------------------------------------------------------

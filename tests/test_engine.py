@@ -17,16 +17,6 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def marian(models_yaml: Path) -> TransformersEngine:
-    return TransformersEngine(models_yaml.parent / "opus-mt-ar-en", device="cpu", threads=1)
-
-
-@pytest.fixture(scope="module")
-def mt5(models_yaml: Path) -> TransformersEngine:
-    return TransformersEngine(models_yaml.parent / "mt5-xlsum", device="cpu", threads=1)
-
-
 @pytest.mark.parametrize("folder,files", [
     ("opus-mt-ar-en", {"config.json", "generation_config.json", "model.safetensors", "source.spm", "target.spm",
                        "vocab.json", "tokenizer_config.json"}),

@@ -27,6 +27,7 @@ def test_demo_builds_its_models_once_and_takes_the_default_engine(tmp_path: Path
     first = run_cli("demo", "--to", "en", "--format", "json", "-o", str(tmp_path / "out.json"), env=env)
     assert first.returncode == 0, first.stderr.decode()
     assert "building the DEMO models" in first.stderr.decode()
+    assert re.search(r"converting ar-en \(opus-mt-ar-en\) to CTranslate2 int8 — once, into /", first.stderr.decode())
     result = json.loads((tmp_path / "out.json").read_text())
     assert result["demo"] is True
     assert {m["engine"] for m in result["models"]} == {"ctranslate2"}  # the fast path a real run takes

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEED, run_cli
 from tarjama.translate.engine import GenerationOptions, Hypothesis, TransformersEngine
+from tarjama.translate.flags import Flag
 from tarjama.translate.memory import SQLiteMemory, namespace, normalize
-from tarjama.translate.translator import MEMORY, Translator
+from tarjama.translate.translator import Translator
 
 from tarjama.engines import EngineCache
 from tarjama.pipeline import Pipeline, open_memory
@@ -52,8 +53,8 @@ def test_second_run_of_an_article_makes_no_model_call(pipe: Pipeline) -> None:
     for lang in ("en", "es"):
         a, b = first.translations[lang].sentences(), again.translations[lang].sentences()
         assert [(s.text, s.score) for s in a] == [(s.text, s.score) for s in b]
-        assert [set(s.flags) - {MEMORY} for s in a] == [set(s.flags) - {MEMORY} for s in b]
-        assert all(MEMORY in s.flags for s in b if "passthrough" not in s.flags)
+        assert [set(s.flags) - {Flag.MEMORY} for s in a] == [set(s.flags) - {Flag.MEMORY} for s in b]
+        assert all(Flag.MEMORY in s.flags for s in b if "passthrough" not in s.flags)
     assert again.summaries == first.summaries
     assert again.summary_info["score"] == first.summary_info["score"]
 
@@ -173,7 +174,7 @@ def test_an_unwritable_place_means_no_memory_and_a_warning(models_yaml: Path, tm
                                 GenerationOptions(num_beams=1, max_new_tokens=8), memory=memory)
         out = translator.translate(SENTENCES)
     assert memory.enabled is False and "not usable" in caplog.text
-    assert all(o.text for o in out) and not any(MEMORY in o.flags for o in out)
+    assert all(o.text for o in out) and not any(Flag.MEMORY in o.flags for o in out)
 
 
 def test_from_config_memory_choices(models_yaml: Path, tmp_path: Path, tarjama_cache: Path) -> None:

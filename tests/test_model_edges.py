@@ -12,24 +12,16 @@ import pytest
 import yaml
 from tarjama.summarize.summarizer import XLSUM_OPTIONS, Summarizer, xlsum_whitespace
 from tarjama.translate.engine import GenerationOptions, TransformersEngine
-from tarjama.translate.translator import UNKNOWN, Translator
+from tarjama.translate.flags import Flag
+from tarjama.translate.translator import Translator
 
 from tarjama.engines import EngineCache
 from tarjama.generated_models import corpus_lines
+from tarjama.paths import DEFAULT_MODELS
 from tarjama.pipeline import Pipeline
-from tarjama.registry import DEFAULT_MODELS, ConfigError, Registry
+from tarjama.registry import ConfigError, Registry
 
 UNKNOWN_CHARS = "😀₪漢"
-
-
-@pytest.fixture(scope="module")
-def marian(models_yaml: Path) -> TransformersEngine:
-    return TransformersEngine(models_yaml.parent / "opus-mt-ar-en", device="cpu", threads=1)
-
-
-@pytest.fixture(scope="module")
-def mt5(models_yaml: Path) -> TransformersEngine:
-    return TransformersEngine(models_yaml.parent / "mt5-xlsum", device="cpu", threads=1)
 
 
 # -- <unk> ---------------------------------------------------------------------------------------------
@@ -45,11 +37,11 @@ def test_unknown_flag_when_the_source_holds_unk(marian: TransformersEngine) -> N
     translator = Translator(marian, GenerationOptions(num_beams=1, max_new_tokens=8))
     plain, odd = "قال الوزير إن الاجتماع انتهى.", "قال الوزير إن سعر التذكرة ٥٠ ₪ 😀."
     out = translator.translate([plain, odd])
-    assert UNKNOWN in out[1].flags
+    assert Flag.UNKNOWN in out[1].flags
     assert out[1].source == odd  # the source keeps the characters the model could not read
     # The plain sentence is flagged exactly when its output holds <unk> (random weights may emit it).
     hyp = marian.generate([plain], GenerationOptions(num_beams=1, max_new_tokens=8))[0]
-    assert (UNKNOWN in out[0].flags) == (marian.unk_token_id in hyp.token_ids)
+    assert (Flag.UNKNOWN in out[0].flags) == (marian.unk_token_id in hyp.token_ids)
 
 
 def test_hard_windows_keep_every_character(marian: TransformersEngine) -> None:

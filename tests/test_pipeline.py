@@ -12,7 +12,7 @@ from conftest import REPO, SEED, news_articles
 from tarjama.translate.segment import segment
 
 from tarjama.documents import InputError
-from tarjama.result import ArticleResult
+from tarjama.result import SCHEMA_ID, ArticleResult
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 
@@ -42,20 +42,14 @@ def test_fifty_news_articles(pipeline, fifty: list[dict]) -> None:
     for article, result in zip(fifty, results):
         assert_accounted(result, article["text"], ("en", "es"))
         assert set(result.summaries) == {"ar", "en", "es"}
+        assert result.timings["chunk_articles"] == 50 and "total" not in result.timings  # the call's, labelled so
         jsonschema.validate(result.to_dict(), SCHEMA)
     longest = results[-1]
     assert longest.summary_info["strategy"] == "chunk-merge" and longest.summary_info["chunks"] > 1
     assert sum(len(p) for p in longest.paragraphs) > 50
 
 
-def test_run_many_equals_run_one_by_one(pipeline, fifty: list[dict]) -> None:
-    texts = [a["text"] for a in fifty[:3]]
-    together = pipeline.run_many(texts, targets=("en",), summarize=False)
-    alone = [pipeline.run(t, targets=("en",), summarize=False) for t in texts]
-    for a, b in zip(together, alone):
-        assert a.paragraphs == b.paragraphs
-        assert [s.source for s in a.translations["en"].sentences()] == \
-               [s.source for s in b.translations["en"].sentences()]
+# run_many against run one by one (translations, scores, flags and summaries, exactly): test_front_doors.py
 
 
 def test_seed_article_result(pipeline) -> None:
@@ -67,13 +61,23 @@ def test_seed_article_result(pipeline) -> None:
         assert ("boilerplate", line) in kinds
     assert any(k == "repeated_title" for k, _ in kinds)
     assert result.demo is True
-    assert {"segment", "summarize", "translate_en", "translate_es", "total"} <= set(result.timings)
+    assert list(result.timings) == ["segment", "load", "summarize", "translate_en", "translate_es", "total"]
     assert {m.key for m in result.models} == {"ar-en", "ar-es", "ar"}
     md = result.to_markdown()
     assert md.startswith("> **DEMO**") and "## English" in md and "## Spanish" in md
     jsonschema.validate(result.to_dict(), SCHEMA)
     again = ArticleResult.from_dict(json.loads(result.to_json()))
     assert again.to_dict() == result.to_dict()
+    assert result.to_dict()["schema"] == SCHEMA_ID == SCHEMA["properties"]["schema"]["const"] == "tarjama.article/2"
+
+
+def test_version_1_json_is_still_read(pipeline) -> None:
+    """/1 differs only in its timings (model loading counted in segment, a batch's chunk under plain names)."""
+    old = pipeline.run("قال الوزير إن الاجتماع انتهى.", targets=("en",), summarize=False).to_dict()
+    old.update(schema="tarjama.article/1", timings={"segment": 8.6, "translate_en": 0.1, "total": 8.7})
+    result = ArticleResult.from_dict(old)
+    assert result.timings == old["timings"] and result.paragraphs == old["paragraphs"]
+    assert result.to_dict() == {**old, "schema": SCHEMA_ID}
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -87,7 +91,7 @@ def test_bad_text_is_refused_with_a_reason(pipeline, text: str, reason: str) -> 
     with pytest.raises(InputError) as err:
         pipeline.run(text, targets=("en",), summarize=False)
     assert err.value.reason == reason
-    assert str(err.value)
+    assert str(err.value) and err.value.hint  # what is wrong, and what to do
 
 
 def test_unknown_target(pipeline) -> None:
@@ -97,11 +101,30 @@ def test_unknown_target(pipeline) -> None:
         pipeline.run("قال الوزير.", targets=("de",))
 
 
-def test_parts_stand_alone(pipeline) -> None:
+def test_parts_stand_alone(models_yaml: Path) -> None:
+    """The README's stand-alone parts on a model folder: one aligned translation per sentence, paragraphs kept,
+    a summary in Arabic script, each matching what the engine itself decodes."""
     from tarjama.summarize import Summarizer
-    from tarjama.translate import Translator
+    from tarjama.summarize.summarizer import xlsum_whitespace
+    from tarjama.translate import GenerationOptions, TransformersEngine, Translator
+    from tarjama.translate.flags import Flag
 
-    tr = pipeline.translator("en")
-    assert isinstance(tr, Translator)
-    assert len(tr.translate(["قال الوزير.", "2023"])) == 2
-    assert isinstance(pipeline.summarizer(), Summarizer)
+    engine = TransformersEngine(models_yaml.parent / "opus-mt-ar-en", device="cpu", threads=1)
+    options = GenerationOptions(num_beams=1, max_new_tokens=12)
+    translator = Translator(engine, options, repetition_guard=False)  # random weights loop: keep the first decoding
+    sentences = ["قال الوزير إن الاجتماع انتهى.", "2023", "وأضاف أن الحكومة ستدعم المزارعين."]
+    out = translator.translate(sentences)
+    assert [o.source for o in out] == sentences
+    assert out[1].text == "2023" and out[1].flags == (Flag.PASSTHROUGH,) and out[1].score is None
+    direct = engine.generate([sentences[0], sentences[2]], options)
+    for o, hyp in zip((out[0], out[2]), direct):
+        assert o.score == pytest.approx(hyp.score, abs=1e-4)
+        assert o.text == hyp.text
+    shaped = translator.translate_paragraphs([sentences[:2], sentences[2:]])
+    assert [[s.source for s in p] for p in shaped] == [sentences[:2], sentences[2:]]
+    mt5 = TransformersEngine(models_yaml.parent / "mt5-xlsum", device="cpu", threads=1)
+    brief = GenerationOptions(num_beams=1, max_new_tokens=10)
+    summary = Summarizer(mt5, brief).summarize("\n\n".join(sentences))
+    assert summary.chunks == summary.rounds == 1 and summary.input_tokens > 5
+    expected = mt5.generate([xlsum_whitespace(" ".join(sentences))], brief)[0]  # one pass, one line of input
+    assert (summary.text, summary.score) == (expected.text, pytest.approx(expected.score, abs=1e-4))

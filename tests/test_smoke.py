@@ -12,9 +12,9 @@ import pytest
 import tiny_models
 from conftest import run_cli
 from tarjama.translate.engine import Hypothesis
-from tarjama.translate.translator import arabic_share
+from tarjama.translate.segment import arabic_share
 
-from tarjama import smoke
+from tarjama import paths, smoke
 from tarjama.engines import EngineCache
 from tarjama.pipeline import Pipeline
 from tarjama.registry import Registry
@@ -167,7 +167,7 @@ def real_yaml(models_yaml: Path) -> Path:
 def test_a_working_model_passes_and_check_once_stays_quiet(models_yaml: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TARJAMA_CACHE", str(tmp_path))
-    monkeypatch.delenv(smoke.ENV_SMOKE, raising=False)
+    monkeypatch.delenv(paths.ENV_SMOKE, raising=False)
     # The tiny spm cuts the longest sentences into over 120 pieces; 400 means no splitting: the oracle sees whole ones.
     oracle_yaml = _yaml(models_yaml, "smoke-oracle.models.yaml", demo=False, sentence_tokens=400)
     pipe = Pipeline(Registry.load(oracle_yaml), engines=_OracleEngines(), memory=None)
@@ -224,7 +224,7 @@ ARTICLE = "قال المتحدث باسم الوزارة إن الاجتماع �
 def _translate(yaml: Path, cache: Path, *to: str, **env: str):
     """`tarjama translate - --summary` on a two-sentence article (the smoke check is the cost under test)."""
     proc = run_cli("translate", "-", "--to", ",".join(to), "--summary", "--format", "txt", "--quiet",
-                   "--models", str(yaml), env={"TARJAMA_CACHE": str(cache), smoke.ENV_SMOKE: "", **env},
+                   "--models", str(yaml), env={"TARJAMA_CACHE": str(cache), paths.ENV_SMOKE: "", **env},
                    stdin=ARTICLE.encode())
     assert proc.returncode == 0, proc.stderr.decode()  # a garbage verdict never stops the run
     assert proc.stdout.strip()

@@ -105,3 +105,22 @@ def test_lead_strategy_is_one_pass_over_the_first_chunk(summarizer: Summarizer, 
     assert short.strategy == "single"
     with pytest.raises(ValueError, match="strategy"):
         Summarizer(summarizer.engine, strategy="first-and-last")
+
+
+def test_segmented_articles_are_not_segmented_again(summarizer: Summarizer, corpus: Path, monkeypatch) -> None:
+    """The pipeline hands over its paragraphs of sentences: the same chunks and summaries as from the text,
+    without a second segmentation of the article (only the chunk summaries, model text, are cut again)."""
+    texts = [a["text"] for a, _ in zip(news_articles(corpus), range(3))]
+    articles = [[[s.text for s in p.sentences] for p in segment(t).paragraphs] for t in texts]
+    expected = summarizer.summarize_many(texts)
+    cut: list[str] = []
+
+    def counting(text: str):
+        cut.append(text)
+        return segment(text)
+
+    monkeypatch.setattr("tarjama.summarize.summarizer.segment", counting)
+    assert [summarizer.chunk_segmented(a) for a in articles[:1]] == [summarizer.chunk(texts[0])]
+    cut.clear()
+    assert summarizer.summarize_segmented(articles) == expected
+    assert not set(cut) & {*texts, *(segment(t).text for t in texts)}

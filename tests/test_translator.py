@@ -7,17 +7,8 @@ from pathlib import Path
 
 import pytest
 from tarjama.translate.engine import GenerationOptions, Hypothesis, TransformersEngine
-from tarjama.translate.translator import (
-    NUMBERS,
-    PASSTHROUGH,
-    REPETITION,
-    SPLIT,
-    Translator,
-    is_looping,
-    numbers,
-    passthrough,
-    token_batches,
-)
+from tarjama.translate.flags import Flag
+from tarjama.translate.translator import Translator, is_looping, numbers, passthrough, token_batches
 
 
 class RecordingEngine(TransformersEngine):
@@ -64,7 +55,10 @@ def test_one_translation_per_sentence_in_order(translator: Translator, engine: R
     out = translator.translate(ARTICLE)
     assert [o.source for o in out] == ARTICLE
     sent = [t for batch in engine.batches for t in batch]
-    assert Counter(sent) == Counter(dict.fromkeys([ARTICLE[0], ARTICLE[1], ARTICLE[6]], 1))
+    # what the model reads: each worded sentence once, Arabic-Indic digits as ASCII (٢٠٢٣ → 2023)
+    reads = [translator.model_input(s) for s in (ARTICLE[0], ARTICLE[1], ARTICLE[6])]
+    assert Counter(sent) == Counter(dict.fromkeys(reads, 1))
+    assert "2023" in reads[1] and "٢٠٢٣" in ARTICLE[1]
     assert out[0].text == out[5].text and out[0].score == out[5].score
 
 
@@ -74,7 +68,7 @@ def test_wordless_segments_never_reach_the_model(translator: Translator, engine:
     before = engine.calls
     [out] = translator.translate([segment])
     assert engine.calls == before
-    assert out.flags == (PASSTHROUGH,) and out.score is None
+    assert out.flags == (Flag.PASSTHROUGH,) and out.score is None
     assert out.text == passthrough(segment)
 
 
@@ -92,7 +86,7 @@ def test_long_sentence_is_split_never_truncated(translator: Translator, engine: 
     long = "، ".join(f"{clause} {place}" for place in places) + "."  # distinct clauses: no dedup
     assert engine.count_tokens([long])[0] > 3 * translator.max_sentence_tokens
     [out] = translator.translate([long])
-    assert SPLIT in out.flags
+    assert Flag.SPLIT in out.flags
     sent = set(t for batch in engine.batches for t in batch)
     pieces = translator._pieces(long)
     assert len(pieces) >= 3 and sent == set(pieces)
@@ -106,7 +100,7 @@ def test_words_without_clause_marks_fall_back_to_token_windows(translator: Trans
     [out] = translator.translate([long])
     pieces = translator._pieces(long)
     assert set(t for batch in engine.batches for t in batch) == set(pieces)
-    assert SPLIT in out.flags and len(pieces) > 1
+    assert Flag.SPLIT in out.flags and len(pieces) > 1
     assert max(engine.count_tokens(pieces)) <= translator.max_sentence_tokens
     assert " ".join(pieces).split() == long.split()
 
@@ -180,7 +174,7 @@ def test_numbers(text: str, expected: dict[str, int]) -> None:
 
 def test_numbers_flag_when_digits_differ(translator: Translator) -> None:
     [out] = translator.translate(["تأثر ٣٫٥ مليون شخص في عام ٢٠٢٣ بالفيضانات."])
-    assert (NUMBERS in out.flags) == (numbers(out.source) != numbers(out.text))
+    assert (Flag.NUMBERS in out.flags) == (numbers(out.source) != numbers(out.text))
 
 
 @pytest.mark.parametrize(("counts", "budget", "size", "expected"), [
@@ -204,4 +198,4 @@ def test_repetition_guard_re_decodes_loops(engine: RecordingEngine) -> None:
     retried = [texts for texts, options in engine.calls_log if options.no_repeat_ngram_size == 3]
     assert retried and set(retried[0]) == looped
     for o in out:
-        assert (REPETITION in o.flags) == (o.source in looped)
+        assert (Flag.REPETITION in o.flags) == (tr.model_input(o.source) in looped)

@@ -26,7 +26,7 @@ SOURCES = ["pyproject.toml", "setup.py", "README.md", "app.py", "translate", "su
 
 def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{' '.join(args)}\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0, f"{' '.join(map(str, args))}\n{proc.stdout}\n{proc.stderr}"
     return proc
 
 
@@ -71,6 +71,12 @@ def test_the_wheel_has_one_top_level_package_and_its_data(tmp_path_factory, inst
                    "tarjama/data/seed_article.ar.txt", "tarjama/data/checkpoints/opus-mt-ar-en/config.json",
                    "tarjama/data/smoke/flores200.dev.ar"):
         assert needed in names, needed
+    # every module of the checkout is in the wheel (pyproject lists the packages by hand)
+    for folder, package in (("tarjama", "tarjama"), ("translate", "tarjama/translate"),
+                            ("summarize", "tarjama/summarize")):
+        for path in (REPO / folder).rglob("*.py"):
+            wheel_path = f"{package}/{path.relative_to(REPO / folder).as_posix()}"
+            assert wheel_path in names, f"{wheel_path} is missing from the wheel: add its package to pyproject.toml"
 
 
 def test_installed_commands_work_from_any_folder(installed) -> None:
@@ -88,7 +94,7 @@ def test_the_index_translate_package_is_untouched(installed) -> None:
             "print(translate.__file__)\n"
             "print(tarjama.translate.__file__)\n"
             "print(importlib.util.find_spec('app'))\n"
-            "from tarjama.cli import load_page\n"
+            "from tarjama.cli.serve import load_page\n"
             "print(load_page().__name__)\n")
     out = _run([bin_dir / "python", "-c", code], work, env).stdout.splitlines()
     venv_root = str(bin_dir.parent)

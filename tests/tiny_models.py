@@ -12,7 +12,6 @@ are noise, never translations.  ``bench/make_models.py`` builds the same with th
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -31,9 +30,10 @@ from tarjama.generated_models import (  # noqa: F401  (re-exported for conftest 
     models_yaml,
     train_spm,
 )
+from tarjama.paths import corpus_path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("TARJAMA_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = corpus_path()
 
 
 def main(argv: list[str] | None = None) -> int:

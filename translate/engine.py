@@ -30,30 +30,28 @@ class GenerationOptions:
     no_repeat_ngram_size: int = 0
     length_penalty: float = 1.0
     repetition_penalty: float = 1.0
-    # Benchmarks only: random-weight models stop at arbitrary lengths, so bench/run.py forces realistic
-    # ones.  When set, every output of a batch has exactly that many tokens and no EOS (each engine decodes
-    # without stopping; Marian's forced final EOS is off too): ``fixed_new_tokens`` tokens, else
-    # round(``fixed_length_ratio`` × the batch's mean source tokens).  Scores are then the engine's own.
-    fixed_new_tokens: int = 0
-    fixed_length_ratio: float = 0.0
 
     def replace(self, **changes: Any) -> GenerationOptions:
         return replace(self, **changes)
 
-    @property
-    def fixed(self) -> bool:
-        """True when output lengths are forced (benchmarks)."""
-        return self.fixed_new_tokens > 0 or self.fixed_length_ratio > 0
-
-    def for_batch(self, source_tokens: Sequence[int]) -> GenerationOptions:
-        """These options for one batch: under forced lengths, min = max = the forced length."""
-        if not self.fixed:
-            return self
-        n = self.fixed_new_tokens or round(self.fixed_length_ratio * sum(source_tokens) / max(len(source_tokens), 1))
-        return replace(self, min_new_tokens=max(n, 1), max_new_tokens=max(n, 1))
-
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ForcedLength:
+    """Benchmarks only (models.yaml ``benchmark:``, never a product setting): random-weight models stop at
+    arbitrary lengths, so benchmarks force realistic ones.  Every output of a batch then has exactly
+    ``tokens`` new tokens, else round(``ratio`` × the batch's mean source tokens), and no EOS (each engine
+    decodes without stopping; Marian's forced final EOS is off too).  Scores are then the engine's own."""
+
+    tokens: int = 0
+    ratio: float = 0.0
+
+    def apply(self, options: GenerationOptions, source_tokens: Sequence[int]) -> GenerationOptions:
+        """``options`` for one batch: min = max = the forced length."""
+        n = self.tokens or round(self.ratio * sum(source_tokens) / max(len(source_tokens), 1))
+        return options.replace(min_new_tokens=max(n, 1), max_new_tokens=max(n, 1))
 
 
 @dataclass(frozen=True)
@@ -115,6 +113,10 @@ class TokenizerMixin:
     """Token counting and windowing on a Hugging Face tokenizer, shared by both engines."""
 
     tokenizer: Any
+    forced_length: ForcedLength | None = None  # benchmarks only
+
+    def for_batch(self, options: GenerationOptions, source_tokens: Sequence[int]) -> GenerationOptions:
+        return self.forced_length.apply(options, source_tokens) if self.forced_length else options
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Source tokens per text, special tokens (EOS) included: what the encoder will see."""
@@ -192,7 +194,7 @@ class TransformersEngine(TokenizerMixin):
 
     def __init__(self, path: str | Path, *, model_id: str | None = None, revision: str = "local",
                  device: str = "auto", compute_type: str = "auto", threads: int = 0,
-                 max_input_tokens: int = 512) -> None:
+                 max_input_tokens: int = 512, forced_length: ForcedLength | None = None) -> None:
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -202,6 +204,7 @@ class TransformersEngine(TokenizerMixin):
         # int8 types are CTranslate2's; an auto fallback from CTranslate2 lands here with one of them.
         self.compute_type = "float32" if compute_type == "auto" or compute_type.startswith("int8") else compute_type
         self.max_input_tokens = max_input_tokens
+        self.forced_length = forced_length
         self.calls = 0
         if self.device == "cpu":
             torch.set_num_threads(threads or default_threads())
@@ -232,8 +235,8 @@ class TransformersEngine(TokenizerMixin):
         torch = self._torch
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
                              max_length=self.max_input_tokens).to(self.device)
-        options = options.for_batch(enc["attention_mask"].sum(dim=1).tolist())
-        fixed = {"forced_eos_token_id": None} if options.fixed else {}  # benchmarks: no final EOS either
+        options = self.for_batch(options, enc["attention_mask"].sum(dim=1).tolist())
+        fixed = {"forced_eos_token_id": None} if self.forced_length else {}  # benchmarks: no final EOS either
         with torch.inference_mode():
             hidden = self.model.get_encoder()(**enc).last_hidden_state
             sequences = self.model.generate(  # generate expands its encoder_outputs for beams, in place
@@ -348,7 +351,7 @@ class CTranslate2Engine(TokenizerMixin):
 
     def __init__(self, path: str | Path, tokenizer_path: str | Path, *, model_id: str | None = None,
                  revision: str = "local", device: str = "auto", compute_type: str = "auto", threads: int = 0,
-                 max_input_tokens: int = 512) -> None:
+                 max_input_tokens: int = 512, forced_length: ForcedLength | None = None) -> None:
         import ctranslate2
 
         self.model_id = model_id or str(tokenizer_path)
@@ -358,6 +361,7 @@ class CTranslate2Engine(TokenizerMixin):
         self.kind = model_type(tokenizer_path)
         self.compute_type = ct2_compute_type(compute_type, self.device, self.kind)
         self.max_input_tokens = max_input_tokens
+        self.forced_length = forced_length
         self.threads = threads or default_threads()
         self.calls = 0
         try:
@@ -378,10 +382,10 @@ class CTranslate2Engine(TokenizerMixin):
         self.calls += 1
         ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_input_tokens)["input_ids"]
         source = [self.tokenizer.convert_ids_to_tokens(row) for row in ids]
-        options = options.for_batch([len(row) for row in ids])
+        options = self.for_batch(options, [len(row) for row in ids])
         # Marian ends at max_new_tokens with a forced EOS (generation_config.forced_eos_token_id):
         # decode one token less and append it.  Not under forced benchmark lengths, which have no EOS.
-        append_eos = self.forced_eos and not options.fixed
+        append_eos = self.forced_eos and not self.forced_length
         longest = options.max_new_tokens - (1 if append_eos else 0)
         results = self._decode(source, options, longest) if longest > 0 else None
         hyps, rescore = [], []
@@ -393,7 +397,7 @@ class CTranslate2Engine(TokenizerMixin):
                 tokens.append(self.eos)
                 rescore.append(i)
             hyps.append((tokens, score))
-        if _distorted(options):
+        if _distorted(options, forced=self.forced_length is not None):
             rescore = list(range(len(source)))
         for i, total in zip(rescore, self._raw_log_probs([source[i] for i in rescore], [hyps[i][0] for i in rescore])):
             hyps[i] = (hyps[i][0], total)
@@ -526,13 +530,13 @@ def _malloc_trim() -> Any:
         return None
 
 
-def _distorted(options: GenerationOptions) -> bool:
+def _distorted(options: GenerationOptions, *, forced: bool) -> bool:
     """CTranslate2 applies these to the logits before its softmax: its scores are then not the raw ones.
 
     (Under forced benchmark lengths the min-length mask is part of the forcing, not a setting: kept.)
     """
     return (options.no_repeat_ngram_size > 0 or options.repetition_penalty != 1.0
-            or (options.min_new_tokens > 0 and not options.fixed))
+            or (options.min_new_tokens > 0 and not forced))
 
 
 def _generation_config(folder: str | Path) -> dict[str, Any]:

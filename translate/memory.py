@@ -50,6 +50,8 @@ def namespace(engine: Engine, options: GenerationOptions) -> str:
     """
     settings = ",".join(f"{k}={v}" for k, v in sorted(options.as_dict().items()))
     revision = f"{engine.revision}@{engine.weights}" if getattr(engine, "weights", "") else engine.revision
+    forced = getattr(engine, "forced_length", None)  # benchmarks' forced lengths: other outputs, other entries
+    settings += f",forced={forced.tokens}/{forced.ratio}" if forced else ""
     return f"{engine.name}|{engine.model_id}|{revision}|{engine.compute_type}|{settings}"
 
 

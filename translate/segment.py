@@ -82,6 +82,33 @@ class Segmented:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Arabic script: the one definition of "is this Arabic" (the input check, the untranslated flag, the smoke check).
+ARABIC_SCRIPT = (
+    (0x0600, 0x06FF),  # Arabic
+    (0x0750, 0x077F),  # Arabic Supplement
+    (0x0870, 0x08FF),  # Arabic Extended-B and -A
+    (0xFB50, 0xFDFF),  # Arabic Presentation Forms-A
+    (0xFE70, 0xFEFF),  # Arabic Presentation Forms-B
+    (0x1EE00, 0x1EEFF),  # Arabic Mathematical Alphabetic Symbols
+)
+
+
+def is_arabic_script(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in ARABIC_SCRIPT)
+
+
+def arabic_share(text: str) -> float:
+    """Share of a text's letters that are Arabic script (digits, punctuation and marks do not count); 0 without
+    letters."""
+    letters = arabic = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            arabic += is_arabic_script(ch)
+    return arabic / letters if letters else 0.0
+
+
 # character classes
 
 _AR_LETTER = "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06d5"  # Arabic letters (no tatweel)

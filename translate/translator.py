@@ -16,20 +16,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
+from tarjama.translate.flags import Flag
 from tarjama.translate.memory import namespace
-from tarjama.translate.segment import segment, split_clauses
+from tarjama.translate.segment import arabic_share, segment, split_clauses
 
 Progress = Callable[[int, int], None]  # (units done, units total)
-
-# Flags a sentence can carry (ArticleResult and the review table show them).
-PASSTHROUGH = "passthrough"      # no words: copied, digits and punctuation mapped, model not called
-SPLIT = "split"                  # over max_sentence_tokens: translated in pieces, joined
-REPETITION = "repetition"        # the model looped; re-decoded with no_repeat_ngram_size=3
-NUMBERS = "numbers"              # the digits of source and translation differ
-UNTRANSLATED = "untranslated"    # the output is still mostly Arabic script
-LOW_CONFIDENCE = "low_confidence"  # mean token log-probability under the model's threshold
-MEMORY = "memory"                # came from the translation memory
-UNKNOWN = "unknown"              # the source or the output holds <unk>: a character the vocabulary lacks
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
@@ -41,7 +32,6 @@ NON_LATIN_TARGETS = frozenset({
     "el", "hy", "ka", "am", "ti", "hi", "mr", "ne", "bn", "pa", "gu", "or", "ta", "te", "kn", "ml", "si", "th", "lo",
     "km", "my", "bo", "zh", "ja", "ko", "dv",
 })
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
 
 @dataclass(frozen=True)
@@ -72,18 +62,24 @@ class _Unit:
     flags: set[str] = field(default_factory=set)
 
 
+# Defaults of models.yaml's batching settings (the registry reads them from here): padded tokens per model
+# call and rows per call.  On 2 CPU cores larger batches were slower (BENCHMARKS.md, batch throughput).
+BATCH_TOKENS = 4096
+MAX_BATCH_SIZE = 64
+
+
 class Translator:
     """Translate sentences with one engine; stands alone (``Translator(engine).translate([...])``)."""
 
-    # Re-decode looping outputs with no_repeat_ngram_size=3 (flag "repetition").  Off only in bench/run.py:
-    # random-weight models loop on nearly every sentence, real ones rarely, so the guard would double
-    # the benchmark's work for no product reason.
-    repetition_guard = True
-
     def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
-                 max_sentence_tokens: int = 200, batch_tokens: int = 4096, max_batch_size: int = 64,
-                 low_confidence: float = -1.0, memory: Memory | None = None, ascii_digits: bool = True) -> None:
+                 max_sentence_tokens: int = 200, batch_tokens: int = BATCH_TOKENS, max_batch_size: int = MAX_BATCH_SIZE,
+                 low_confidence: float = -1.0, memory: Memory | None = None, ascii_digits: bool = True,
+                 repetition_guard: bool = True) -> None:
         self.engine = engine
+        # Re-decode looping outputs with no_repeat_ngram_size=3 (flag "repetition").  models.yaml's
+        # ``repetition_guard: false`` is for benchmarks: random-weight models loop on nearly every sentence,
+        # real ones rarely, so the guard would double a benchmark's work for no product reason.
+        self.repetition_guard = repetition_guard
         # Arabic-Indic digits (٠-٩, ۰-۹) become ASCII digits in what the model reads, for Latin-script targets:
         # the models then never see digit pieces their vocabulary may lack; the result's source stays as written.
         self.ascii_digits = ascii_digits
@@ -121,7 +117,7 @@ class Translator:
         counts = self.engine.count_tokens([s for _, s in worded])
         for (i, sentence), n in zip(worded, counts):
             pieces = [sentence] if n <= self.max_sentence_tokens else self._pieces(sentence)
-            units += [_Unit(i, p, flags={SPLIT} if len(pieces) > 1 else set()) for p in pieces]
+            units += [_Unit(i, p, flags={Flag.SPLIT} if len(pieces) > 1 else set()) for p in pieces]
         self._fill(units, progress)
         by_sentence: dict[int, list[_Unit]] = {}
         for u in units:
@@ -176,9 +172,9 @@ class Translator:
         unk_id = self.engine.unk_token_id
         for u in units:
             u.hyp = hyps[u.text]
-            u.flags |= {MEMORY} if u.text in remembered else set()
-            u.flags |= {REPETITION} if u.text in looping else set()
-            u.flags |= {UNKNOWN} if u.text in unknown or unk_id in u.hyp.token_ids else set()
+            u.flags |= {Flag.MEMORY} if u.text in remembered else set()
+            u.flags |= {Flag.REPETITION} if u.text in looping else set()
+            u.flags |= {Flag.UNKNOWN} if u.text in unknown or unk_id in u.hyp.token_ids else set()
 
     def _remembered(self, texts: list[str], options: GenerationOptions,
                     progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
@@ -190,19 +186,19 @@ class Translator:
 
     def _assemble(self, source: str, units: list[_Unit]) -> SentenceTranslation:
         if not units:
-            return SentenceTranslation(source, passthrough(source), None, (PASSTHROUGH,))
+            return SentenceTranslation(source, passthrough(source), None, (Flag.PASSTHROUGH,))
         text = " ".join(u.hyp.text for u in units if u.hyp and u.hyp.text)
         tokens = sum(u.hyp.num_tokens for u in units if u.hyp)
         score = sum(u.hyp.score * u.hyp.num_tokens for u in units if u.hyp) / max(tokens, 1)
-        flags = set().union(*(u.flags for u in units)) - {MEMORY}
-        if all(MEMORY in u.flags for u in units):
-            flags.add(MEMORY)
+        flags = set().union(*(u.flags for u in units)) - {Flag.MEMORY}
+        if all(Flag.MEMORY in u.flags for u in units):
+            flags.add(Flag.MEMORY)
         if numbers(source) != numbers(text):
-            flags.add(NUMBERS)
+            flags.add(Flag.NUMBERS)
         if arabic_share(text) > 0.5:
-            flags.add(UNTRANSLATED)
+            flags.add(Flag.UNTRANSLATED)
         if score < self.low_confidence:
-            flags.add(LOW_CONFIDENCE)
+            flags.add(Flag.LOW_CONFIDENCE)
         return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)))
 
 
@@ -256,11 +252,6 @@ def numbers(text: str) -> Counter[str]:
     """The numbers in a text, separators dropped and Arabic-Indic digits mapped, as a multiset."""
     found = _NUMBER.findall(text.translate(_DIGITS))
     return Counter(re.sub(r"\D", "", n).lstrip("0") or "0" for n in found)
-
-
-def arabic_share(text: str) -> float:
-    letters = [ch for ch in text if unicodedata.category(ch).startswith("L")]
-    return sum(1 for ch in letters if _ARABIC_LETTER.match(ch)) / len(letters) if letters else 0.0
 
 
 def is_looping(output: str, source: str = "") -> bool:

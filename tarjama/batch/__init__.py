@@ -11,9 +11,10 @@ The pieces, in the order a record meets them:
 - ``iter_items``: one lazy stream of ``Document`` (a good record) or ``Failure`` (a bad one) per
   record; files are read only when reached, so a file that vanishes meanwhile is a ``missing`` record.
 - ``Runner``: drops records already done (resume), turns a repeated id into a ``duplicate_id``
-  failure, validates, gathers good records into chunks and translates each chunk with one
-  ``Pipeline.run_many`` call (sentences of many articles share batches). A chunk that raises is
-  re-run one article at a time, so one bad article costs only itself (``model_error``).
+  failure, gathers records into chunks and translates each chunk with one ``Pipeline.run_many``
+  call (sentences of many articles share batches), which validates each article once and returns an
+  outcome per article: a bad one (``empty``, ``not_arabic``, ``too_long``) is its own failure. A chunk
+  that raises is re-run one article at a time, so one bad article costs only itself (``model_error``).
 - ``JsonlLog`` / ``DirOutput``: the only writers. A JSONL entry is written with one ``os.write`` of
   the complete line; a dir entry is files written to a temporary name and renamed, ``ID.json`` last.
   A crash therefore leaves whole entries plus at most one torn last line, which the next
@@ -31,11 +32,11 @@ from __future__ import annotations
 
 from tarjama.batch.cli import add_parser, cmd_batch
 from tarjama.batch.config import BatchConfig, BatchError, Failure, Fields, resume_command
-from tarjama.batch.inputs import check_document, enumerate_inputs, iter_items
+from tarjama.batch.inputs import enumerate_inputs, iter_items
 from tarjama.batch.outputs import JsonlLog, safe_name
 from tarjama.batch.progress import BarProgress, LogProgress
 from tarjama.batch.runner import BatchReport, run_batch
 
 __all__ = ["BarProgress", "BatchConfig", "BatchError", "BatchReport", "Failure", "Fields", "JsonlLog",
-           "LogProgress", "add_parser", "check_document", "cmd_batch", "enumerate_inputs", "iter_items",
+           "LogProgress", "add_parser", "cmd_batch", "enumerate_inputs", "iter_items",
            "resume_command", "run_batch", "safe_name"]

@@ -15,7 +15,7 @@ from tarjama.batch.runner import BatchReport, load_registry, run_batch
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """``tarjama batch``: its options."""
-    from tarjama.cli import _languages
+    from tarjama.cli.options import add_run_options
 
     p = sub.add_parser(
         "batch", parents=[common], help="translate many articles (files, folders, JSONL/CSV) into one output, "
@@ -24,9 +24,6 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (.txt .md .html .htm .docx, .jsonl .csv "
                    "one article per record), folders (recursive), or - for JSON Lines on stdin")
-    p.add_argument("--to", type=_languages, default=["en", "es"], metavar="LANGS",
-                   help="target languages, comma-separated (default: en,es)")
-    p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
     p.add_argument("--out", required=True, metavar="PATH", help="JSON Lines file, or a folder with --format dir")
     p.add_argument("--format", choices=("jsonl", "dir"), default="jsonl",
                    help="jsonl: one result per line (default); dir: ID.<lang>.md, ID.summary.md, ID.json")
@@ -40,11 +37,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--limit", type=int, metavar="N", help="stop after N records (not counting resumed ones)")
     p.add_argument("--chunk", type=int, default=CHUNK_ARTICLES, metavar="N",
                    help=f"articles translated together in one model pass (default: {CHUNK_ARTICLES})")
-    p.add_argument("--backend", choices=("auto", "transformers", "ctranslate2"),
-                   help="override the backend of models.yaml")
-    p.add_argument("--no-memory", dest="memory", action="store_false",
-                   help="do not use (or fill) the translation memory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
+    add_run_options(p, quiet_help="no progress bar or progress lines")
     p.set_defaults(func=cmd_batch)
 
 
@@ -68,21 +61,23 @@ examples:
 
 def config_from_args(args: argparse.Namespace) -> BatchConfig:
     return BatchConfig(
-        inputs=tuple(args.inputs), out=Path(args.out), targets=tuple(dict.fromkeys(args.to)),
+        inputs=tuple(args.inputs), out=Path(args.out),
+        targets=tuple(dict.fromkeys(args.to or ())),  # none: every target of models.yaml (run_batch)
         summarize=args.summary, format=args.format, errors=Path(args.errors) if args.errors else None,
         resume=args.resume, fields=Fields(args.id_field, args.text_field, args.title_field), limit=args.limit,
         workers=args.workers, chunk=args.chunk, models=args.models, backend=args.backend, memory=args.memory)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from tarjama.cli import CliError, _quiet_libraries
+    from tarjama.cli.options import CliError, quiet_libraries
 
     cfg = config_from_args(args)
-    _quiet_libraries()
+    quiet_libraries()
     progress = make_progress(args.quiet)
     if load_registry(cfg.models).demo:
-        print("tarjama: DEMO MODE: generated random-weight models; the output is noise, not a translation.",
-              file=sys.stderr)
+        from tarjama.result import DEMO_NOTICE
+
+        print(f"tarjama: DEMO MODE: {DEMO_NOTICE}", file=sys.stderr)
     try:
         report = run_batch(cfg, progress=progress, log=lambda note: print(f"tarjama: {note}", file=sys.stderr))
     except BatchError as err:

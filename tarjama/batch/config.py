@@ -42,7 +42,7 @@ class Fields:
 class BatchConfig:
     inputs: tuple[str, ...]
     out: Path
-    targets: tuple[str, ...] = ("en", "es")
+    targets: tuple[str, ...] = ()  # () : every target of models.yaml (resolved by the runner)
     summarize: bool = False
     format: Literal["jsonl", "dir"] = "jsonl"
     errors: Path | None = None

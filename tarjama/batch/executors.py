@@ -31,20 +31,31 @@ class PipelineLike(Protocol):
 
 def translate_chunk(pipe: PipelineLike, docs: Sequence[Document], targets: Sequence[str],
                     summarize: bool) -> list[Outcome]:
-    """One ``run_many`` over the chunk; if it raises, each article alone, so only the culprit fails."""
+    """One ``run_many`` over the chunk, whose per-article outcomes say which articles are bad (the pipeline
+    checks each once; nothing is checked here). If the call itself raises (a model fault), each article
+    alone, so only the culprit fails."""
     try:
-        return [Done(d.id, r.to_dict()) for d, r in zip(docs, pipe.run_many(docs, targets, summarize))]
+        outcomes = pipe.run_many(docs, targets, summarize)
     except Exception as err:
         if len(docs) == 1:
             return [_failure(err, docs[0])]
-    return [_run_one(pipe, d, targets, summarize) for d in docs]
+        return [_run_one(pipe, d, targets, summarize) for d in docs]
+    return [_outcome(d, o) for d, o in zip(docs, outcomes)]
 
 
 def _run_one(pipe: PipelineLike, doc: Document, targets: Sequence[str], summarize: bool) -> Outcome:
     try:
-        return Done(doc.id, pipe.run_many([doc], targets, summarize)[0].to_dict())
+        [outcome] = pipe.run_many([doc], targets, summarize)
     except Exception as err:
         return _failure(err, doc)
+    return _outcome(doc, outcome)
+
+
+def _outcome(doc: Document, outcome: Any) -> Outcome:
+    """A result line, or the article's InputError as its Failure (keyed by the record's id)."""
+    if isinstance(outcome, InputError):
+        return _failure(outcome, doc)
+    return Done(doc.id, outcome.to_dict())
 
 
 def _failure(err: Exception, doc: Document) -> Failure:
@@ -92,14 +103,14 @@ def _worker_init(models: str | None, backend: str | None, memory: bool, targets:
     """A worker process: ignores Ctrl-C (the parent decides), keeps to its share of the cores."""
     from dataclasses import replace
 
-    from tarjama.cli import _quiet_libraries
+    from tarjama.cli.options import quiet_libraries
     from tarjama.pipeline import Pipeline
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     share = cores.get(timeout=60)
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setaffinity(0, share)
-    _quiet_libraries()
+    quiet_libraries()
     pipe = Pipeline.from_config(models, memory=memory, backend=backend)
     reg = pipe.registry  # threads = this worker's cores, whatever models.yaml says (no oversubscription)
     pipe.registry = replace(reg, translation={k: replace(s, threads=len(share)) for k, s in reg.translation.items()},

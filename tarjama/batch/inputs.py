@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tarjama.batch.config import BatchError, Failure, Fields, Item, Known, label, where
+from tarjama.batch.config import BatchError, Failure, Fields, Item, Known
 from tarjama.documents import (
-    Document,
     InputError,
     RecordSample,
     arabic_ratio,
@@ -24,7 +23,6 @@ from tarjama.documents import (
     read_document,
     sample_records,
     source_name,
-    validate_text,
 )
 
 # --------------------------------------------------------------------------- input enumeration
@@ -230,19 +228,3 @@ def _record_items(path: str, fields: Fields) -> Iterator[Item]:
     except InputError as err:  # the file as a whole: missing, binary, no text column, no rows
         yield Failure.of(err, path)
 
-
-def check_document(doc: Document) -> Failure | None:
-    """The checks ``Pipeline.run_many`` makes, done first: one bad article must not fail its chunk."""
-    from tarjama.translate.segment import segment
-
-    name = label(where(doc))
-    try:
-        validate_text(doc.text, name)
-    except InputError as err:
-        return Failure(doc.id or where(doc), where(doc), err.reason, err.message)
-    seg = segment(doc.text)
-    if not seg.paragraphs:
-        removed = "; ".join(r.text for r in seg.removed)[:120]
-        return Failure(doc.id or where(doc), where(doc), "empty",
-                       f"{name}: nothing left to translate after cleaning (removed: {removed})")
-    return None

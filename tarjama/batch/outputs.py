@@ -11,8 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tarjama.atomic import write_atomic
 from tarjama.batch.config import MANIFEST_SCHEMA, BatchConfig, BatchError
-from tarjama.documents import write_atomic
 
 # --------------------------------------------------------------------------- output: JSON Lines
 
@@ -142,15 +142,14 @@ class DirOutput:
         self.path.mkdir(parents=True, exist_ok=True)
 
     def append(self, entry: dict[str, Any]) -> None:
-        base = safe_name(entry["id"])
-        demo = "> **DEMO**: random-weight models; this is noise, not a translation.\n\n" if entry.get("demo") else ""
-        for lang, tr in entry["translations"].items():
-            write_atomic(self.path / f"{base}.{lang}.md", demo + tr["text"] + "\n")
-        if entry.get("summaries"):
-            from tarjama.result import LANGUAGE_NAMES
+        from tarjama.result import ArticleResult
 
-            parts = [f"## {LANGUAGE_NAMES.get(k, k)}\n\n{v}\n" for k, v in entry["summaries"].items()]
-            write_atomic(self.path / f"{base}.summary.md", demo + "\n".join(parts))
+        base = safe_name(entry["id"])
+        result = ArticleResult.from_dict(entry)  # the one Markdown renderer, as the CLI and the page use
+        for lang in result.translations:
+            write_atomic(self.path / f"{base}.{lang}.md", result.language_markdown(lang))
+        if result.summaries:
+            write_atomic(self.path / f"{base}.summary.md", result.summaries_markdown())
         write_atomic(self.path / f"{base}.json", json.dumps(entry, ensure_ascii=False, indent=2) + "\n")
 
     def sync(self) -> None:

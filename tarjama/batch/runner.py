@@ -1,4 +1,4 @@
-"""The run: stream → skip/dedupe → validate → chunk → translate → write; Ctrl-C between writes."""
+"""The run: stream → skip/dedupe → chunk → validate and translate (the pipeline) → write; Ctrl-C between writes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tarjama.batch.config import BatchConfig, BatchError, Failure, Item, Known, label, resume_command, where
 from tarjama.batch.executors import Executor, InlineExecutor, Outcome, PoolExecutor
-from tarjama.batch.inputs import Source, check_document, enumerate_inputs, estimate_records, iter_items, preflight
+from tarjama.batch.inputs import Source, enumerate_inputs, estimate_records, iter_items, preflight
 from tarjama.batch.outputs import Outputs, signature
 from tarjama.batch.progress import NoProgress, Progress
 from tarjama.documents import Document
@@ -81,7 +81,8 @@ class BatchReport:
 
 
 class Runner:
-    """The loop: stream → skip/dedupe → validate → chunk → translate → write, single writer."""
+    """The loop: stream → skip/dedupe → chunk → validate and translate → write, single writer (each article
+    is validated once, by the pipeline, which returns an outcome per article)."""
 
     def __init__(self, cfg: BatchConfig, outputs: Outputs, executor: Executor, progress: Progress,
                  interrupts: Interrupts) -> None:
@@ -117,10 +118,6 @@ class Runner:
         self.taken += 1
         if isinstance(item, Failure):
             self.fail(item)
-            return
-        failure = check_document(item)
-        if failure is not None:
-            self.fail(failure)
             return
         self.chunk.append(item if item.id else _with_id(item, record_id))
         self.chunk_chars += len(item.text)
@@ -200,6 +197,8 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
     started = time.perf_counter()
     progress = progress or NoProgress()
     registry = pipeline.registry if pipeline is not None else load_registry(cfg.models)
+    if not cfg.targets:  # no --to: every target of models.yaml, as `tarjama translate`
+        cfg = replace(cfg, targets=registry.targets)
     _check_request(cfg, registry)
     outputs = Outputs(cfg)
     sources = enumerate_inputs(cfg.inputs, exclude=outputs.exclude())

@@ -1,0 +1,60 @@
+"""Options and helpers every ``tarjama`` subcommand shares (translate, batch, models, serve, demo): one home.
+
+Choices come from the library (the registry's backends), never written out again here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tarjama.registry import BACKENDS
+
+FORMATS = ("json", "md", "txt", "docx")
+SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "txt", ".docx": "docx"}
+
+
+class CliError(Exception):
+    """A failure to report in one line; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def quiet_libraries() -> None:
+    """Keep stderr for tarjama's own messages: no transformers advisories or weight-loading bars."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def models_option() -> argparse.ArgumentParser:
+    """A parent parser with ``--models``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--models", metavar="PATH", help="models.yaml to use (default: $TARJAMA_MODELS or the "
+                        "one shipped with tarjama)")
+    return common
+
+
+def languages(value: str) -> list[str]:
+    """``--to en,es`` → ["en", "es"]."""
+    langs = [v.strip() for v in value.split(",") if v.strip()]
+    if not langs:
+        raise argparse.ArgumentTypeError("give at least one language, e.g. en,es")
+    return langs
+
+
+def add_run_options(p: argparse.ArgumentParser, *, quiet_help: str = "no progress on stderr") -> None:
+    """``--to --summary --backend --no-memory --quiet``: the options of every command that translates."""
+    p.add_argument("--to", type=languages, default=None, metavar="LANGS",
+                   help="target languages, comma-separated (default: every target of models.yaml: en,es)")
+    p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
+    p.add_argument("--backend", choices=BACKENDS, help="override the backend of models.yaml")
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help="do not use (or fill) the translation memory (default: sentences translated before with "
+                        "the same model and settings come from $TARJAMA_CACHE/memory.sqlite)")
+    p.add_argument("--quiet", action="store_true", help=quiet_help)
