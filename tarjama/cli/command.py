@@ -57,8 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err), 2)
     except ModelNotAvailable as err:
         code = _fail(str(err), 1)
-        print("tarjama: hint: to check an install without weights, `make demo` runs the same pipeline on "
-              "generated random-weight models (labelled DEMO; the output is noise).", file=sys.stderr)
+        print("tarjama: hint: to check an install without weights, `tarjama demo` (`make demo` in a checkout) "
+              "runs the same pipeline on generated random-weight models (labelled DEMO; the output is noise).",
+              file=sys.stderr)
         return code
     except InputError as err:
         return _fail(str(err), 1, err.hint)
