@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from tarjama.translate.flags import NEEDS_REVIEW, Flag
+from tarjama.translate.glossary import FORMATS as GLOSSARY_FORMATS
+from tarjama.translate.glossary import SOURCE_LANG, Glossary, GlossaryError, glossary_from_rows, load_glossary
 
 from tarjama.documents import DOCUMENT_SUFFIXES, Document, InputError, read_document
 from tarjama.documents import TEXT_SOURCE as TEXT
@@ -66,6 +68,7 @@ CSS = """
 .tj-edited { background: #dff6dd; }
 .tj-removed { font-size: .9em; color: #555; }
 .tj-review [data-col="3"] { direction: rtl; text-align: right; }
+.tj-glossary [data-col="0"] { direction: rtl; text-align: right; }
 .tj-review .cell-wrap, .tj-review .cell-wrap span, .tj-review textarea { font-family: var(--font) !important; }
 .tj-review .cell-menu, .tj-review .cell-menu-button { display: none !important; }  /* rows are the article's */
 """
@@ -110,12 +113,16 @@ def _confidence(score: float | None) -> str:
     return "—" if score is None else f"{math.exp(score):.0%}"
 
 
+def flag_notes(sent: SentenceResult) -> str:
+    """The sentence's flags, each with what it is about when the checks said (``numbers: missing 3.5``)."""
+    return "; ".join(f"{f}: {sent.details[f]}" if f in sent.details else str(f) for f in sent.flags)
+
+
 def _sentence_html(sent: SentenceResult) -> str:
     if Flag.EDITED in sent.flags:
         return f'<span class="tj-edited" title="edited">{_esc(sent.text)}</span>'
-    warn = [f for f in sent.flags if f in NEEDS_REVIEW]
-    if warn:
-        return f'<span class="tj-flag" title="{_esc(", ".join(warn))}">{_esc(sent.text)}</span>'
+    if any(f in NEEDS_REVIEW for f in sent.flags):  # the hover says what to look at
+        return f'<span class="tj-flag" title="{_esc(flag_notes(sent))}">{_esc(sent.text)}</span>'
     return _esc(sent.text)
 
 
@@ -155,7 +162,7 @@ def review_table(result: ArticleResult, lang: str) -> dict[str, Any]:
             n += 1
             warn = any(f in NEEDS_REVIEW for f in sent.flags)
             rows.append([str(n), str(p_no), "⚠" if warn else "", source, sent.text, _confidence(sent.score),
-                         ", ".join(sent.flags)])
+                         flag_notes(sent)])
             styles.append(["background-color: #fff4ce" if warn else ""] * len(rows[-1]))
     return {"data": rows, "headers": review_headers(lang), "metadata": {"styling": styles, "display_value": None}}
 
@@ -174,6 +181,28 @@ def edits_markdown(result: ArticleResult) -> str:
                "the exports follow."
     detail = ", ".join(f"{_language(k)} {v}" for k, v in counts.items() if v)
     return f"Exports updated: **{total} edited sentence{'s' if total > 1 else ''}** ({detail})."
+
+
+GLOSSARY_ROWS = 8  # empty rows the page's glossary table starts with
+
+
+def glossary_headers(targets: Sequence[str]) -> list[str]:
+    return [SOURCE_LANG, *targets]
+
+
+def glossary_table(glossary: Glossary | None, targets: Sequence[str]) -> list[list[str]]:
+    """The page's glossary table: a row per term (Arabic, then each target), padded with empty rows to fill."""
+    rows = glossary.rows(list(targets))[1:] if glossary else []
+    return rows + [[""] * (1 + len(targets)) for _ in range(max(GLOSSARY_ROWS - len(rows), 1))]
+
+
+def table_glossary(rows: Sequence[Sequence[Any]] | None, targets: Sequence[str]) -> Glossary | None:
+    """The table's rows as a Glossary (empty rows skipped); None when it holds no term. Unusable rows are
+    the Glossary's problems, numbered as the table's rows (1 = the first term row)."""
+    rows = [r for r in rows or [] if any(str(c or "").strip() for c in r)]
+    if not rows:
+        return None
+    return glossary_from_rows(glossary_headers(targets), rows, "glossary table", header_row=0)
 
 
 def _stem(name: str | None) -> str:
@@ -281,13 +310,46 @@ class EditorApp:
                                                       source=upload["name"], format=upload.get("format", "txt"))
         return Document(text=text)
 
+    def load_glossary(self, path: str | None) -> dict:
+        """A glossary file fills the table (which the next run applies); rows it cannot use are named."""
+        if not path:
+            return {}
+        try:
+            glossary = load_glossary(path)
+        except GlossaryError as err:
+            raise _error(str(err).replace(str(Path(path).parent) + os.sep, "")) from None
+        for problem in glossary.problems[:5]:
+            gr.Warning(html.escape(f"Glossary {Path(problem.file).name}: row {problem.row}: {problem.problem}",
+                                   quote=False))
+        other = [lang for lang in glossary.languages if lang not in self.targets]
+        note = f"; columns without a model here are left out: {', '.join(other)}" if other else ""
+        gr.Info(html.escape(f"{Path(path).name}: {len(glossary)} terms loaded into the table{note}.", quote=False))
+        return {self.glossary_rows: glossary_table(glossary, self.targets)}
+
+    def download_glossary(self, rows: list[list[str]] | None) -> dict:
+        """The table as a CSV file (header ar,<targets>), for the next article or the newsroom's list."""
+        glossary = table_glossary(rows, self.targets) or Glossary()
+        self._prune_exports()
+        folder = self.export_dir / uuid.uuid4().hex
+        folder.mkdir()
+        path = folder / "glossary.csv"
+        path.write_text(glossary.to_csv(self.targets), encoding="utf-8")
+        return {self.glossary_download: gr.DownloadButton(value=str(path), interactive=True)}
+
+    def _glossary(self, rows: list[list[str]] | None) -> Glossary | None:
+        glossary = table_glossary(rows, self.targets)
+        for problem in (glossary.problems if glossary else ())[:5]:
+            gr.Warning(html.escape(f"Glossary table, row {problem.row}: {problem.problem} (left out)", quote=False))
+        return glossary
+
     def _run(self, doc: Document | PreparedArticle, targets: Sequence[str], summarize: bool,
-             progress: Callable[[str, float], None] | None = None) -> ArticleResult:
+             progress: Callable[[str, float], None] | None = None, glossary: Glossary | None = None) -> ArticleResult:
         """Validate, then run the pipeline; every failure a user can fix becomes a message saying how."""
         if not targets:
             raise _error("Tick at least one target language.")
         try:  # the pipeline validates first (empty, not Arabic, too long), before any model runs
-            return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress)
+            return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress,
+                                     glossary=glossary)
         except InputError as err:
             raise _error(_input_message(err, pasted=_source(doc) == TEXT)) from None
         except ModelNotAvailable as err:
@@ -300,8 +362,10 @@ class EditorApp:
                 from None
 
     def translate(self, text: str | None, targets: list[str], summarize: bool, upload: dict | None,
+                  glossary_rows: list[list[str]] | None = None,
                   progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008 - Gradio's progress idiom
         doc = self._document(text, upload)
+        glossary = self._glossary(glossary_rows)
         stages = (["summarize"] if summarize else []) + [f"translate {t}" for t in targets]
 
         def report(stage: str, fraction: float) -> None:
@@ -310,7 +374,7 @@ class EditorApp:
             progress((i + fraction) / max(1, len(stages)), desc=label)
 
         progress(0.0, desc="Starting")
-        result = self._run(doc, targets, summarize, report)
+        result = self._run(doc, targets, summarize, report, glossary)
         state = {"result": result.to_dict(), "stem": _stem(upload["name"] if _source(doc) != TEXT else None),
                  "edits": {}}
         out = self._views(result, state["stem"])
@@ -387,7 +451,7 @@ class EditorApp:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def api_translate(self, text: str, targets: str = "en,es", summarize: bool = True) -> dict:
-        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article/2)."""
+        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article/3)."""
         langs = [t.strip() for t in targets.split(",") if t.strip()]
         return self._run(Document(text=text or ""), langs, summarize).to_dict()
 
@@ -435,8 +499,24 @@ class EditorApp:
         self.summarize = gr.Checkbox(value=bool(self.pipeline.registry.summarization), label="Summaries",
                                      interactive=bool(self.pipeline.registry.summarization), elem_id="summarize")
         self.run_button = gr.Button("Translate", variant="primary", elem_id="run")
-        gr.Markdown("Rows marked ⚠ (tinted) need a look: low confidence, a repetition loop, numbers that differ, "
-                    "Arabic left untranslated, or a long sentence translated in pieces.")
+        gr.Markdown("Rows marked ⚠ (tinted) need a look: low confidence, a repetition loop, numbers missing or "
+                    "changed, an unusual length, a lost quotation, a glossary term or Latin-script name (IOM, a URL) "
+                    "the model missed, Arabic left untranslated, or a long sentence translated in pieces. The Flags "
+                    "column (and the hover in the side-by-side view) says what.")
+        self._glossary_panel()
+
+    def _glossary_panel(self) -> None:
+        with gr.Accordion("Glossary", open=False, elem_id="glossary"):
+            gr.Markdown("Terms to enforce on the next run: the Arabic term and its translation per language "
+                        "(prefixes like و ب ل ال, diacritics and hamza forms are matched). Upload a CSV/TSV "
+                        "(header row ar," + ",".join(self.targets) + ") or YAML file, or type rows.")
+            self.glossary_file = gr.File(label="Glossary file", file_types=list(GLOSSARY_FORMATS), type="filepath",
+                                         elem_id="glossary-file", height=90)
+            self.glossary_rows = gr.Dataframe(
+                value=glossary_table(None, self.targets), headers=glossary_headers(self.targets), datatype="str",
+                type="array", interactive=True, col_count=(1 + len(self.targets), "fixed"), row_count=GLOSSARY_ROWS,
+                label="Glossary terms", elem_id="glossary-table", elem_classes="tj-glossary")
+            self.glossary_download = gr.DownloadButton("⬇ Glossary CSV", elem_id="glossary-download", size="sm")
 
     def _results(self) -> None:
         out = self.out
@@ -478,8 +558,15 @@ class EditorApp:
         run_outputs = [out.state, out.summary_row, *out.summaries.values(), *out.panes.values(),
                        *out.tables.values(), *out.exports, out.edits, out.timings, out.removed]
         # "models" is shared on purpose with the API endpoint below: both run the same models.
+        self.glossary_file.upload(self.load_glossary, inputs=self.glossary_file, outputs=[self.glossary_rows],
+                                  concurrency_id="read", concurrency_limit=LIGHT_CONCURRENCY,
+                                  api_name="page_load_glossary", api_visibility="private")
+        self.glossary_download.click(self.download_glossary, inputs=self.glossary_rows,
+                                     outputs=[self.glossary_download], concurrency_id="read",
+                                     concurrency_limit=LIGHT_CONCURRENCY, api_name="page_glossary_csv",
+                                     api_visibility="private")
         self.run_button.click(self.translate, inputs=[self.article, self.target_box, self.summarize,
-                                                      self.upload_state],
+                                                      self.upload_state, self.glossary_rows],
                               outputs=run_outputs, concurrency_id="models", concurrency_limit=MODEL_CONCURRENCY,
                               api_name="page_translate", api_visibility="private",
                               show_progress_on=list(out.panes.values()))

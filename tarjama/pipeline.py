@@ -14,6 +14,7 @@ stages are the call's, named ``chunk_load``, ``chunk_summarize``, ``chunk_transl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -25,11 +26,15 @@ from tarjama.paths import memory_file
 from tarjama.registry import ModelNotAvailable, ModelSpec, Registry
 from tarjama.result import ArticleResult, LanguageResult, ModelInfo, SentenceResult
 from tarjama.summarize.summarizer import Summarizer, Summary
+from tarjama.translate.glossary import Glossary, TargetGlossary, load_glossary
+from tarjama.translate.languages import NON_LATIN_TARGETS
 from tarjama.translate.memory import SQLiteMemory
 from tarjama.translate.segment import Segmented, segment
-from tarjama.translate.translator import NON_LATIN_TARGETS, Memory, Translator
+from tarjama.translate.translator import Memory, SentenceTranslation, Translator
 
 StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage done)
+GlossaryLike = Glossary | str | Path | None    # a Glossary, or the path of a CSV/TSV/YAML glossary file
+log = logging.getLogger(__name__)
 
 # ``InputError.hint`` of the errors raised here (validate_text's own come from tarjama.documents.HINTS).
 CLEANED_EMPTY_HINT = ("give the article's body: what is there is only page chrome (share, follow or newsletter "
@@ -78,6 +83,7 @@ class Pipeline:
         self.engines = engines
         self.memory = memory
         self.backend = backend
+        self._glossaries: dict[tuple[Path, float], Glossary] = {}
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, *, memory: Memory | bool | str | Path | None = True,
@@ -94,12 +100,33 @@ class Pipeline:
     def targets(self) -> tuple[str, ...]:
         return self.registry.targets
 
-    def translator(self, target: str) -> Translator:
+    def translator(self, target: str, glossary: GlossaryLike = None) -> Translator:
+        """The Translator into ``target``, with models.yaml's glossaries for it and ``glossary`` on top."""
         spec = self.registry.translation_spec(target)
         return Translator(self._engine(spec), spec.generate, max_sentence_tokens=spec.max_sentence_tokens,
                           batch_tokens=spec.batch_tokens, max_batch_size=spec.max_batch_size,
                           low_confidence=spec.low_confidence, memory=self.memory,
-                          ascii_digits=target not in NON_LATIN_TARGETS, repetition_guard=spec.repetition_guard)
+                          ascii_digits=target not in NON_LATIN_TARGETS, repetition_guard=spec.repetition_guard,
+                          target=target, glossary=self.glossary(target, glossary))
+
+    def glossary(self, target: str, extra: GlossaryLike = None) -> TargetGlossary | None:
+        """The glossary rules for ar→``target``: models.yaml's (top-level, then the pair's), then ``extra``;
+        a later one wins on a term it shares with an earlier. None when there is no rule for ``target``."""
+        merged = Glossary()
+        for path in self.registry.glossary_files(target):
+            merged = merged.merged(self._glossary_file(path))
+        merged = merged.merged(as_glossary(extra))
+        rules = merged.for_target(target)
+        return rules if len(rules) else None
+
+    def _glossary_file(self, path: Path) -> Glossary:
+        """A models.yaml glossary, read once per version of the file; its unusable rows are logged once."""
+        key = (path, path.stat().st_mtime)
+        if key not in self._glossaries:
+            self._glossaries[key] = glossary = load_glossary(path)
+            for problem in glossary.problems:
+                log.warning("glossary %s", problem)
+        return self._glossaries[key]
 
     def summarizer(self, many: bool = False) -> Summarizer:
         """The summarizer of models.yaml; ``many``: several articles at once, in fuller passes
@@ -133,26 +160,31 @@ class Pipeline:
         return prepare_article(item)
 
     def run(self, item: str | Document | PreparedArticle, targets: Sequence[str] | None = None,
-            summarize: bool = True, *, progress: StageProgress | None = None) -> ArticleResult:
-        """Translate (and summarize) one article; raises its InputError (empty, non-Arabic, huge text)."""
-        [outcome] = self.run_many([item], targets, summarize, progress=progress)
+            summarize: bool = True, *, progress: StageProgress | None = None,
+            glossary: GlossaryLike = None) -> ArticleResult:
+        """Translate (and summarize) one article; raises its InputError (empty, non-Arabic, huge text).
+
+        ``glossary``: terms to enforce on top of models.yaml's (a Glossary or a glossary file's path)."""
+        [outcome] = self.run_many([item], targets, summarize, progress=progress, glossary=glossary)
         if isinstance(outcome, InputError):
             raise outcome
         return outcome
 
     def run_many(self, items: Sequence[str | Document | PreparedArticle], targets: Sequence[str] | None = None,
-                 summarize: bool = True, *, progress: StageProgress | None = None) -> list[ArticleResult | InputError]:
+                 summarize: bool = True, *, progress: StageProgress | None = None,
+                 glossary: GlossaryLike = None) -> list[ArticleResult | InputError]:
         """Many articles at once, their sentences sharing the translation batches. One outcome per item, in
         order: its result, or its InputError, so one bad article never fails the others. No model loads
-        when every article is bad."""
+        when every article is bad. ``glossary`` as in ``run``."""
         targets = self._targets(targets)
+        glossary = as_glossary(glossary)  # a bad file fails before any article is read
         earlier = sum(i.seconds for i in items if isinstance(i, PreparedArticle))  # prepared before this call
         clock = time.perf_counter() - earlier  # "total" counts every article's validating and segmenting
         outcomes = [self._outcome(item) for item in items]
         good = [o for o in outcomes if isinstance(o, PreparedArticle)]
         if not good:
             return list(outcomes)
-        results = iter(self._run_prepared(good, targets, summarize, progress, clock))
+        results = iter(self._run_prepared(good, targets, summarize, progress, clock, glossary))
         return [next(results) if isinstance(o, PreparedArticle) else o for o in outcomes]
 
     # -- steps ----------------------------------------------------------------------------------------
@@ -178,7 +210,8 @@ class Pipeline:
             return err
 
     def _run_prepared(self, prepared: list[PreparedArticle], targets: list[str], summarize: bool,
-                      progress: StageProgress | None, clock: float) -> list[ArticleResult]:
+                      progress: StageProgress | None, clock: float,
+                      glossary: Glossary | None) -> list[ArticleResult]:
         """The model stages over good articles, each timed once for the whole call (``shared``)."""
         shared: dict[str, float] = {}
         t = time.perf_counter()
@@ -194,7 +227,7 @@ class Pipeline:
         translated: dict[str, tuple[list[list[SentenceResult]], list[str]]] = {}
         for lang in targets:
             t = time.perf_counter()
-            translated[lang] = self._translate(lang, prepared, summary_sents, progress)
+            translated[lang] = self._translate(lang, prepared, summary_sents, progress, glossary)
             shared[f"translate_{lang}"] = time.perf_counter() - t
         shared["total"] = time.perf_counter() - clock
         models = [self._info(self.registry.translation_spec(t)) for t in targets]
@@ -208,14 +241,16 @@ class Pipeline:
         return self.summarizer(many=len(prepared) > 1).summarize_segmented([p.paragraphs for p in prepared])
 
     def _translate(self, lang: str, prepared: list[PreparedArticle], summary_sents: list[list[str]],
-                   progress: StageProgress | None) -> tuple[list[list[SentenceResult]], list[str]]:
+                   progress: StageProgress | None,
+                   glossary: Glossary | None) -> tuple[list[list[SentenceResult]], list[str]]:
         """One Translator call for every sentence of every article and every summary."""
         article_sents = [[s.text for s in p.seg.sentences()] for p in prepared]
         flat = [s for sents in article_sents for s in sents] + [s for sents in summary_sents for s in sents]
         stage = f"translate {lang}"
         self._tick(progress, stage, 0.0)
-        out = self.translator(lang).translate(flat, lambda done, total: self._tick(progress, stage, done / total))
-        results = [SentenceResult(o.source, o.text, o.score, list(o.flags)) for o in out]
+        out = self.translator(lang, glossary).translate(
+            flat, lambda done, total: self._tick(progress, stage, done / total))
+        results = [sentence_result(o) for o in out]
         per_article, i = [], 0
         for sents in article_sents:
             per_article.append(results[i : i + len(sents)])
@@ -263,6 +298,25 @@ class Pipeline:
     def _tick(progress: StageProgress | None, stage: str, fraction: float) -> None:
         if progress:
             progress(stage, fraction)
+
+
+def as_glossary(glossary: GlossaryLike) -> Glossary | None:
+    """A Glossary from ``run``'s ``glossary=``: as is, or read from a path (GlossaryError when unreadable;
+    its unusable rows are logged and left out)."""
+    if glossary is None or isinstance(glossary, Glossary):
+        return glossary
+    loaded = load_glossary(glossary)
+    for problem in loaded.problems:
+        log.warning("glossary %s", problem)
+    return loaded
+
+
+def sentence_result(t: SentenceTranslation) -> SentenceResult:
+    """The JSON-facing form of one translated sentence."""
+    return SentenceResult(
+        t.source, t.text, t.score, list(t.flags), dict(t.details),
+        glossary=[{"term": e.source, "target": e.target, "how": e.how} for e in t.enforced if e.kind == "term"],
+        protected=[{"token": e.source, "how": e.how} for e in t.enforced if e.kind == "token"])
 
 
 def open_memory(memory: Memory | bool | str | Path | None = True) -> Memory | None:

@@ -29,6 +29,7 @@ from tarjama.summarize.summarizer import BATCH_TOKENS as SUMMARY_BATCH_TOKENS
 from tarjama.summarize.summarizer import MANY_BATCH_TOKENS, STRATEGIES
 from tarjama.summarize.summarizer import MAX_BATCH_SIZE as SUMMARY_MAX_BATCH
 from tarjama.translate.engine import ForcedLength, GenerationOptions
+from tarjama.translate.languages import LANGUAGES
 from tarjama.translate.translator import BATCH_TOKENS, MAX_BATCH_SIZE
 
 log = logging.getLogger(__name__)
@@ -41,21 +42,13 @@ COMPUTE_TYPES = ("auto", "float32", "float16", "bfloat16", "int8", "int8_float32
 # Files a model folder needs; never *.bin / *.pt / *.ckpt (pickles).
 ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.spm", "spiece.model", "sentencepiece.bpe.model", "*.txt",
                   "README.md", "LICENSE*"]
-# ISO 639-1 codes: a language key outside this list is a typo.
-_ISO_639_1 = """
-aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz
-ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik
-io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml
-mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd
-se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
-vo wa wo xh yi yo za zh zu"""
-LANGUAGES = frozenset(_ISO_639_1.split())
 
 _DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
 _SPEC_KEYS = {"model", "revision", "license", "provenance", "max_input_tokens", "max_sentence_tokens",
               "low_confidence", "generate", "strategy", "batch_tokens", "max_batch_size", "many_batch_tokens",
-              "repetition_guard", "benchmark", *_DEFAULT_KEYS}
-_ONLY = {"strategy": "summarization", "many_batch_tokens": "summarization", "repetition_guard": "translation"}
+              "repetition_guard", "benchmark", "glossary", *_DEFAULT_KEYS}
+_ONLY = {"strategy": "summarization", "many_batch_tokens": "summarization", "repetition_guard": "translation",
+         "glossary": "translation"}
 _GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
 
 
@@ -94,6 +87,7 @@ class ModelSpec:
     many_batch_tokens: int = MANY_BATCH_TOKENS  # summarization, many articles at once (run_many)
     repetition_guard: bool = True  # translation: re-decode looping outputs (off only for benchmarks)
     forced_length: ForcedLength | None = None  # benchmarks only (``benchmark: {tokens: N}`` / ``{ratio: R}``)
+    glossary: Path | None = None   # translation: this pair's glossary file (models.yaml ``glossary:``)
 
     @property
     def where(self) -> str:
@@ -116,6 +110,11 @@ class Registry:
     translation: Mapping[str, ModelSpec]   # by target language
     summarization: Mapping[str, ModelSpec]  # by source language
     demo: bool = False
+    glossary: Path | None = None  # models.yaml's top-level ``glossary:``, for every pair
+
+    def glossary_files(self, target: str) -> list[Path]:
+        """The glossary files for ar→``target``: the top-level one, then the pair's own (which wins on a term)."""
+        return [p for p in (self.glossary, self.translation_spec(target).glossary) if p is not None]
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Registry:
@@ -154,9 +153,10 @@ def parse(data: Any, path: Path) -> Registry:
     """Validate a loaded models.yaml into a Registry."""
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with 'translation' and 'summarization'")
-    unknown = set(data) - {"defaults", "demo", *TASKS}
+    unknown = set(data) - {"defaults", "demo", "glossary", *TASKS}
     if unknown:
-        raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}' (allowed: defaults, demo, {', '.join(TASKS)})")
+        raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}' (allowed: defaults, demo, glossary, "
+                          f"{', '.join(TASKS)})")
     defaults = {**_DEFAULT_KEYS, **_mapping(data.get("defaults") or {}, path, "defaults")}
     bad = set(defaults) - set(_DEFAULT_KEYS)
     if bad:
@@ -169,7 +169,21 @@ def parse(data: Any, path: Path) -> Registry:
         tasks[task] = {(s.target if task == "translation" else s.source): s for s in specs}
     if not tasks["translation"]:
         raise ConfigError(f"{path}: translation: at least one model is needed (e.g. ar-en)")
-    return Registry(path, tasks["translation"], tasks["summarization"], bool(data.get("demo", False)))
+    return Registry(path, tasks["translation"], tasks["summarization"], bool(data.get("demo", False)),
+                    _glossary(data.get("glossary"), f"{path}: glossary", path))
+
+
+def _glossary(value: Any, where: str, path: Path) -> Path | None:
+    """A glossary file named in models.yaml (relative to the file), which must exist."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected the path of a CSV, TSV or YAML glossary file")
+    file = Path(value.strip()).expanduser()
+    file = file if file.is_absolute() else (path.parent / file).resolve()
+    if not file.is_file():
+        raise ConfigError(f"{where}: glossary file not found: {file}")
+    return file
 
 
 def _mapping(value: Any, path: Path, key: str) -> dict:
@@ -221,6 +235,7 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
         batch_tokens=batch_tokens, max_batch_size=max_batch,
         many_batch_tokens=_int(entry.get("many_batch_tokens", MANY_BATCH_TOKENS), f"{where}.many_batch_tokens"),
         repetition_guard=guard, forced_length=_forced(entry.get("benchmark"), f"{where}.benchmark"),
+        glossary=_glossary(entry.get("glossary"), f"{where}.glossary", path),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -15,8 +16,11 @@ from typing import Any
 from tarjama.translate.flags import Flag
 
 # /2: timings are honest: "load" apart from "segment", and in a many-article call the shared stages are
-# "chunk_*" (with "chunk_articles"), never one article's. ``from_dict`` reads /1 as well.
-SCHEMA_ID = "tarjama.article/2"
+# "chunk_*" (with "chunk_articles"), never one article's.  /3: each sentence's "details" (what a flag is
+# about), "glossary" (terms and how they got in) and "protected" (Latin-script tokens), and per language
+# "counts".  ``from_dict`` reads /1 and /2 as well.
+SCHEMA_ID = "tarjama.article/3"
+HOW = ("kept", "placeholder", "missed")  # how a glossary term or protected token reached a translation
 # Said wherever output of generated random-weight models (``models.yaml`` with ``demo: true``) can end up.
 DEMO_NOTICE = "generated random-weight models. This output is noise, not a translation."
 LANGUAGE_NAMES = {"ar": "Arabic", "en": "English", "es": "Spanish", "fr": "French", "de": "German"}
@@ -28,6 +32,9 @@ class SentenceResult:
     text: str
     score: float | None
     flags: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # flag → what it is about (hover text, exports)
+    glossary: list[dict[str, str]] = field(default_factory=list)   # {term, target, how}
+    protected: list[dict[str, str]] = field(default_factory=list)  # {token, how}
 
 
 @dataclass
@@ -46,6 +53,14 @@ class LanguageResult:
 
     def sentences(self) -> list[SentenceResult]:
         return [s for p in self.paragraphs for s in p]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Sentences per flag; glossary terms and protected tokens per way they got in (kept/placeholder/missed)."""
+        sentences = self.sentences()
+        flags = Counter(str(f) for s in sentences for f in s.flags)
+        return {"flags": dict(sorted(flags.items())),
+                "glossary": {how: sum(g["how"] == how for s in sentences for g in s.glossary) for how in HOW},
+                "protected": {how: sum(p["how"] == how for s in sentences for p in s.protected) for how in HOW}}
 
 
 @dataclass
@@ -114,7 +129,7 @@ class ArticleResult:
         for lang, tr in self.translations.items():
             data["translations"][lang] = {
                 "model": tr.model, "revision": tr.revision, "engine": tr.engine, "text": tr.text,
-                "paragraphs": [[asdict(s) for s in p] for p in tr.paragraphs],
+                "counts": tr.counts(), "paragraphs": [[asdict(s) for s in p] for p in tr.paragraphs],
             }
         return data
 
@@ -123,7 +138,8 @@ class ArticleResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArticleResult:
-        """An ArticleResult from ``to_dict``'s form, of this schema or /1 (which differs only in timings)."""
+        """An ArticleResult from ``to_dict``'s form, of this schema, /2 (no details, glossary, protected, counts)
+        or /1 (which differs from /2 only in timings)."""
         translations = {
             lang: LanguageResult(lang, t["model"], t["revision"], t["engine"],
                                  [[SentenceResult(**s) for s in p] for p in t["paragraphs"]])
@@ -162,7 +178,8 @@ class ArticleResult:
         flagged = [(lang, s) for lang, tr in self.translations.items() for s in tr.sentences() if s.flags]
         if flagged:
             out += ["## Sentences to review", ""]
-            out += [f"- {lang}: {', '.join(s.flags)}: {s.source} → {s.text}" for lang, s in flagged]
+            out += [f"- {lang}: {', '.join(s.flags)}: {s.source} → {s.text}"
+                    + "".join(f"\n  - {flag}: {why}" for flag, why in s.details.items()) for lang, s in flagged]
             out.append("")
         if self.removed:
             out += ["## Removed while cleaning", ""]

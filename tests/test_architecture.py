@@ -154,7 +154,8 @@ def test_the_schemas_flags_are_the_flag_enum() -> None:
     from tarjama.translate.flags import NEEDS_REVIEW, Flag
 
     schema = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text(encoding="utf-8"))
-    enum = schema["$defs"]["sentence"]["properties"]["flags"]["items"]["enum"]
+    assert schema["$defs"]["sentence"]["properties"]["flags"]["items"] == {"$ref": "#/$defs/flag"}
+    enum = schema["$defs"]["flag"]["enum"]
     assert sorted(enum) == sorted(f.value for f in Flag)
     assert set(Flag) > NEEDS_REVIEW and Flag.EDITED not in NEEDS_REVIEW and Flag.MEMORY not in NEEDS_REVIEW
     readme = (REPO / "README.md").read_text(encoding="utf-8")

@@ -68,7 +68,7 @@ def test_seed_article_result(pipeline) -> None:
     jsonschema.validate(result.to_dict(), SCHEMA)
     again = ArticleResult.from_dict(json.loads(result.to_json()))
     assert again.to_dict() == result.to_dict()
-    assert result.to_dict()["schema"] == SCHEMA_ID == SCHEMA["properties"]["schema"]["const"] == "tarjama.article/2"
+    assert result.to_dict()["schema"] == SCHEMA_ID == SCHEMA["properties"]["schema"]["const"] == "tarjama.article/3"
 
 
 def test_version_1_json_is_still_read(pipeline) -> None:

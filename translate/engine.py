@@ -91,6 +91,9 @@ class Engine(Protocol):
 
     def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]: ...
 
+    def generate_alternatives(self, texts: Sequence[str], options: GenerationOptions,
+                              n: int) -> list[list[Hypothesis]]: ...
+
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` is CUDA when torch sees a GPU, else CPU."""
@@ -229,6 +232,11 @@ class TransformersEngine(TokenizerMixin):
         quantity CTranslate2 reports too.  Asking ``generate`` for per-step scores instead would
         keep batch × beams × steps × vocabulary floats in memory.
         """
+        return [alternatives[0] for alternatives in self.generate_alternatives(texts, options, 1)]
+
+    def generate_alternatives(self, texts: Sequence[str], options: GenerationOptions,
+                              n: int) -> list[list[Hypothesis]]:
+        """The ``n`` best hypotheses of each text, best first (``num_return_sequences``; beams ≥ ``n``)."""
         if not texts:
             return []
         self.calls += 1
@@ -236,6 +244,7 @@ class TransformersEngine(TokenizerMixin):
         enc = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=True,
                              max_length=self.max_input_tokens).to(self.device)
         options = self.for_batch(options, enc["attention_mask"].sum(dim=1).tolist())
+        beams = max(options.num_beams, n)
         fixed = {"forced_eos_token_id": None} if self.forced_length else {}  # benchmarks: no final EOS either
         with torch.inference_mode():
             hidden = self.model.get_encoder()(**enc).last_hidden_state
@@ -243,14 +252,15 @@ class TransformersEngine(TokenizerMixin):
                 encoder_outputs=self._output_cls(last_hidden_state=hidden), attention_mask=enc["attention_mask"],
                 max_length=None,
                 max_new_tokens=options.max_new_tokens, min_new_tokens=options.min_new_tokens or None,
-                num_beams=options.num_beams, no_repeat_ngram_size=options.no_repeat_ngram_size,
+                num_beams=beams, num_return_sequences=n, no_repeat_ngram_size=options.no_repeat_ngram_size,
                 length_penalty=options.length_penalty, repetition_penalty=options.repetition_penalty,
-                do_sample=False, early_stopping=None if options.num_beams == 1 else True,
+                do_sample=False, early_stopping=None if beams == 1 else True,
                 # Explicit, whatever the pinned generation_config.json says (ar-es's sets it, ar-en's does not):
                 # scores renormalized after n-gram bans and penalties, as CTranslate2 always does.
                 renormalize_logits=True, **fixed,
             )
-            steps = self._token_log_probs(hidden, enc["attention_mask"], sequences)
+            mask_rows = enc["attention_mask"].repeat_interleave(n, dim=0)
+            steps = self._token_log_probs(hidden.repeat_interleave(n, dim=0), mask_rows, sequences)
         tokens = sequences[:, 1:]  # drop the decoder start token
         mask = self._until_eos(tokens)
         steps = steps.masked_fill(~mask, 0.0)
@@ -258,8 +268,8 @@ class TransformersEngine(TokenizerMixin):
         scores = (steps.sum(dim=1) / counts).tolist()
         decoded = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
         ids = [tuple(row[m].tolist()) for row, m in zip(tokens, mask)]
-        return [Hypothesis(t.strip(), float(s), int(n), i)
-                for t, s, n, i in zip(decoded, scores, counts.tolist(), ids)]
+        flat = [Hypothesis(t.strip(), float(s), int(c), i) for t, s, c, i in zip(decoded, scores, counts.tolist(), ids)]
+        return [flat[k : k + n] for k in range(0, len(flat), n)]
 
     def _until_eos(self, tokens: Any) -> Any:
         """True for each token up to and including the first EOS.
@@ -377,6 +387,11 @@ class CTranslate2Engine(TokenizerMixin):
 
     def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]:
         """Decode a batch with ``translate_batch``; hypotheses and scores as TransformersEngine gives them."""
+        return [alternatives[0] for alternatives in self.generate_alternatives(texts, options, 1)]
+
+    def generate_alternatives(self, texts: Sequence[str], options: GenerationOptions,
+                              n: int) -> list[list[Hypothesis]]:
+        """The ``n`` best hypotheses of each text, best first (``num_hypotheses``; beam size ≥ ``n``)."""
         if not texts:
             return []
         self.calls += 1
@@ -387,26 +402,30 @@ class CTranslate2Engine(TokenizerMixin):
         # decode one token less and append it.  Not under forced benchmark lengths, which have no EOS.
         append_eos = self.forced_eos and not self.forced_length
         longest = options.max_new_tokens - (1 if append_eos else 0)
-        results = self._decode(source, options, longest) if longest > 0 else None
-        hyps, rescore = [], []
+        results = self._decode(source, options, longest, n) if longest > 0 else None
+        hyps, rescore = [], []  # (source row, tokens, summed log-prob) per hypothesis, n per source row
         for i in range(len(source)):
-            tokens = list(results[i].hypotheses[0]) if results else []
-            ended = bool(tokens) and tokens[-1] == self.eos
-            score = results[i].scores[0] * len(tokens) ** options.length_penalty if tokens else 0.0  # undo / n^lp
-            if append_eos and not ended:
-                tokens.append(self.eos)
-                rescore.append(i)
-            hyps.append((tokens, score))
+            found = [(list(h), sc) for h, sc in zip(results[i].hypotheses, results[i].scores)] if results else []
+            for tokens, score in (found or [([], 0.0)])[:n]:
+                score = score * len(tokens) ** options.length_penalty if tokens else 0.0  # undo / n^lp
+                if append_eos and not (tokens and tokens[-1] == self.eos):
+                    tokens.append(self.eos)
+                    rescore.append(len(hyps))
+                hyps.append((i, tokens, score))
         if _distorted(options, forced=self.forced_length is not None):
-            rescore = list(range(len(source)))
-        for i, total in zip(rescore, self._raw_log_probs([source[i] for i in rescore], [hyps[i][0] for i in rescore])):
-            hyps[i] = (hyps[i][0], total)
+            rescore = list(range(len(hyps)))
+        totals = self._raw_log_probs([source[hyps[k][0]] for k in rescore], [hyps[k][1] for k in rescore])
+        for k, total in zip(rescore, totals):
+            hyps[k] = (hyps[k][0], hyps[k][1], total)
         _release_free_memory()
-        return [self._hypothesis(tokens, total) for tokens, total in hyps]
+        out: list[list[Hypothesis]] = [[] for _ in source]
+        for i, tokens, total in hyps:
+            out[i].append(self._hypothesis(tokens, total))
+        return out
 
-    def _decode(self, source: list[list[str]], options: GenerationOptions, longest: int) -> list[Any]:
+    def _decode(self, source: list[list[str]], options: GenerationOptions, longest: int, n: int = 1) -> list[Any]:
         return self.translator.translate_batch(
-            source, beam_size=options.num_beams, length_penalty=options.length_penalty,
+            source, beam_size=max(options.num_beams, n), num_hypotheses=n, length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
             max_decoding_length=longest, min_decoding_length=min(options.min_new_tokens, longest),
             max_input_length=0, return_scores=True, return_end_token=True)

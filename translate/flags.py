@@ -12,7 +12,11 @@ class Flag(str, Enum):
     PASSTHROUGH = "passthrough"        # no words: copied, digits and punctuation mapped, model not called
     SPLIT = "split"                    # over max_sentence_tokens: translated in pieces, joined
     REPETITION = "repetition"          # the model looped; re-decoded with no_repeat_ngram_size=3
-    NUMBERS = "numbers"                # the digits of source and translation differ
+    NUMBERS = "numbers"                # numbers missing, extra or changed (tarjama.translate.checks)
+    LENGTH_RATIO = "length_ratio"      # translation/source length outside the pair's measured 1st-99th percentile
+    QUOTES = "quotes"                  # a quoted span of the source has no quoted span in the translation
+    GLOSSARY_MISSED = "glossary_missed"  # a glossary term's translation could not be enforced
+    ENTITY_MISSED = "entity_missed"    # a protected Latin-script token (IOM, a URL) is not in the translation verbatim
     UNTRANSLATED = "untranslated"      # the output is still mostly Arabic script
     LOW_CONFIDENCE = "low_confidence"  # mean token log-probability under the model's threshold
     MEMORY = "memory"                  # came from the translation memory
@@ -25,4 +29,4 @@ class Flag(str, Enum):
 
 # Flags that mark a sentence for an editor's review (the page tints them; exports list them).
 NEEDS_REVIEW = frozenset({Flag.LOW_CONFIDENCE, Flag.REPETITION, Flag.NUMBERS, Flag.UNTRANSLATED, Flag.SPLIT,
-                          Flag.UNKNOWN})
+                          Flag.UNKNOWN, Flag.LENGTH_RATIO, Flag.QUOTES, Flag.GLOSSARY_MISSED, Flag.ENTITY_MISSED})

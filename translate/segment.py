@@ -112,7 +112,8 @@ def arabic_share(text: str) -> float:
 # character classes
 
 _AR_LETTER = "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06d5"  # Arabic letters (no tatweel)
-_AR_MARK = "\u064b-\u065f\u0670\u06d6-\u06ed"  # harakat and Quranic marks
+ARABIC_MARKS = "\u064b-\u065f\u0670\u06d6-\u06ed"  # harakat and Quranic marks (a regex character range)
+_AR_MARK = ARABIC_MARKS
 _INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u200e\u200f\u061c\u00ad\ufeff\u180e"
     "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -190,7 +191,9 @@ _CLAUSE_LEVELS = (
 # ---------------------------------------------------------------------------------------------------
 # boilerplate (matched on a folded line: no diacritics/tatweel, أإآٱ→ا, ى→ي, ة→ه, lower case)
 
-_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "\u0640": None})
+# The one spelling fold of Arabic letters (boilerplate here, glossary terms in tarjama.translate.glossary):
+# hamza-carrying alefs and wasla → bare alef, alef maqsura → ya, ta marbuta → ha, tatweel dropped.
+ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "\u0640": None})
 _FOLD_MARKS = re.compile(rf"[{_AR_MARK}]")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 _SOCIAL = (
@@ -368,7 +371,7 @@ def _drop_boilerplate(lines: list[str], keep: list[bool], removed: list[Removed]
 
 def _fold_letters(line: str) -> str:
     """Spelling-insensitive form (hamza/alef, ى/ي, ة/ه, case, no diacritics), punctuation kept."""
-    return _FOLD_MARKS.sub("", line.translate(_FOLD)).lower()
+    return _FOLD_MARKS.sub("", line.translate(ARABIC_FOLD)).lower()
 
 
 def _fold(line: str) -> str:

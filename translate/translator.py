@@ -10,28 +10,40 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tarjama.translate.checks import ARABIC_DIGITS, run_checks
 from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
 from tarjama.translate.flags import Flag
+from tarjama.translate.glossary import TargetGlossary, contains
 from tarjama.translate.memory import namespace
+from tarjama.translate.placeholders import Replacement, mask, restore
+from tarjama.translate.protected import carried, protected_spans
 from tarjama.translate.segment import arabic_share, segment, split_clauses
 
 Progress = Callable[[int, int], None]  # (units done, units total)
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
-_NUMBER = re.compile(r"\d+(?:[.,٫٬]\d+)*")
 _CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 6+ times: "وقوقوقوقوقوق"
-# Targets written in another script keep Arabic-Indic digits in the model input; all others get ASCII digits.
-NON_LATIN_TARGETS = frozenset({
-    "ar", "fa", "ur", "ps", "ku", "sd", "ug", "he", "yi", "ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tg", "mn",
-    "el", "hy", "ka", "am", "ti", "hi", "mr", "ne", "bn", "pa", "gu", "or", "ta", "te", "kn", "ml", "si", "th", "lo",
-    "km", "my", "bo", "zh", "ja", "ko", "dv",
-})
+
+
+# How a glossary term or protected token reached the translation.
+KEPT, PLACEHOLDER, MISSED = "kept", "placeholder", "missed"
+N_BEST = 4  # hypotheses of a placeholder re-decoding tried before a term is given up (beams raised to match)
+ALTERNATIVE = "\u241f"  # ␟ joins a masked text and a hypothesis rank in memory keys
+
+
+@dataclass(frozen=True)
+class Enforced:
+    """A glossary term or protected token of a sentence, and how its translation came to hold it (or not):
+    ``kept`` (the normal decoding had it), ``placeholder`` (restored from a placeholder re-decoding), ``missed``."""
+
+    kind: str     # "term" (a glossary rule) | "token" (a protected Latin-script token)
+    source: str   # the glossary's Arabic term, or the token
+    target: str   # what the translation must hold: the term's translation, or the token itself
+    how: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,8 @@ class SentenceTranslation:
     text: str
     score: float | None          # mean token log-probability; None when the model was not called
     flags: tuple[str, ...] = ()
+    details: Mapping[str, str] = field(default_factory=dict)  # flag → what an editor should look at
+    enforced: tuple[Enforced, ...] = ()
 
 
 class Memory(Protocol):
@@ -60,6 +74,7 @@ class _Unit:
     text: str
     hyp: Hypothesis | None = None
     flags: set[str] = field(default_factory=set)
+    enforced: list[Enforced] = field(default_factory=list)
 
 
 # Defaults of models.yaml's batching settings (the registry reads them from here): padded tokens per model
@@ -74,8 +89,14 @@ class Translator:
     def __init__(self, engine: Engine, options: GenerationOptions | None = None, *,
                  max_sentence_tokens: int = 200, batch_tokens: int = BATCH_TOKENS, max_batch_size: int = MAX_BATCH_SIZE,
                  low_confidence: float = -1.0, memory: Memory | None = None, ascii_digits: bool = True,
-                 repetition_guard: bool = True) -> None:
+                 repetition_guard: bool = True, target: str = "", glossary: TargetGlossary | None = None,
+                 protect: bool = True) -> None:
         self.engine = engine
+        # The target language (checks read it: Spanish decimal commas, the pair's length bounds); its glossary
+        # rules; whether Latin-script tokens of the source must come through verbatim.
+        self.target = target
+        self.glossary = glossary
+        self.protect = protect
         # Re-decode looping outputs with no_repeat_ngram_size=3 (flag "repetition").  models.yaml's
         # ``repetition_guard: false`` is for benchmarks: random-weight models loop on nearly every sentence,
         # real ones rarely, so the guard would double a benchmark's work for no product reason.
@@ -126,7 +147,7 @@ class Translator:
 
     def model_input(self, sentence: str) -> str:
         """What the model reads for ``sentence``."""
-        return sentence.translate(_DIGITS) if self.ascii_digits else sentence
+        return sentence.translate(ARABIC_DIGITS) if self.ascii_digits else sentence
 
     # -- pieces -------------------------------------------------------------------------------------
 
@@ -168,13 +189,81 @@ class Translator:
             guarded, guarded_remembered = self._remembered(looping, self.options.replace(no_repeat_ngram_size=3))
             hyps.update(guarded)
             remembered -= set(looping) - guarded_remembered
+        enforced = self._enforce(texts, hyps, set(looping))
         unknown = {t for t, unk in zip(texts, self.engine.unknown(texts)) if unk}
         unk_id = self.engine.unk_token_id
         for u in units:
             u.hyp = hyps[u.text]
-            u.flags |= {Flag.MEMORY} if u.text in remembered else set()
+            u.enforced = enforced.get(u.text, [])
+            redecoded = any(e.how == PLACEHOLDER for e in u.enforced)
+            u.flags |= {Flag.MEMORY} if u.text in remembered and not redecoded else set()
             u.flags |= {Flag.REPETITION} if u.text in looping else set()
             u.flags |= {Flag.UNKNOWN} if u.text in unknown or unk_id in u.hyp.token_ids else set()
+
+    # -- glossary terms and protected tokens --------------------------------------------------------
+
+    def requirements(self, text: str) -> list[tuple[Enforced, Replacement]]:
+        """What a translation of ``text`` (a model input) must hold: its glossary terms, then the protected
+        tokens outside them, each with the span a placeholder would replace."""
+        out = []
+        matches = self.glossary.find(text) if self.glossary is not None else []
+        for m in matches:
+            out.append((Enforced("term", m.term, m.target, MISSED), Replacement(m.start, m.end, m.target, m.prefix)))
+        if self.protect:
+            for s in protected_spans(text):
+                if not any(m.word_start < s.end and s.start < m.end for m in matches):
+                    out.append((Enforced("token", s.text, s.text, MISSED), Replacement(s.start, s.end, s.text)))
+        return out
+
+    def _enforce(self, texts: list[str], hyps: dict[str, Hypothesis], looping: set[str]) -> dict[str, list[Enforced]]:
+        """Hold every text's terms and tokens: kept when the normal decoding has them; else one n-best decoding
+        of the text with the missing ones as placeholders (``hyps`` updated when a hypothesis brings each back
+        exactly once and keeps the rest); else missed."""
+        found: dict[str, list[Enforced]] = {}
+        todo: dict[str, tuple[str, dict[str, str], list[int]]] = {}  # text → (masked, mapping, missing items)
+        for text in texts:
+            items = self.requirements(text)
+            if not items:
+                continue
+            held = [_holds(e, hyps[text].text) for e, _ in items]
+            found[text] = [replace_how(e, KEPT if ok else MISSED) for (e, _), ok in zip(items, held)]
+            missing = [i for i, ok in enumerate(held) if not ok]
+            if missing:
+                masked, mapping = mask(text, [items[i][1] for i in missing])
+                todo[text] = (masked, mapping, missing)
+        for options in (self.options, self.options.replace(no_repeat_ngram_size=3)):
+            group = [t for t in todo if (t in looping) == (options is not self.options)]
+            for text, alternatives in zip(group, self._alternatives([todo[t][0] for t in group], options)):
+                masked, mapping, missing = todo[text]
+                chosen = _first_restored(alternatives, mapping, [e for e in found[text] if e.how == KEPT])
+                if chosen is None:
+                    continue
+                hyps[text] = chosen
+                restored = set(mapping.values())
+                found[text] = [replace_how(e, PLACEHOLDER) if i in missing and e.target in restored else e
+                               for i, e in enumerate(found[text])]
+        return found
+
+    def _alternatives(self, texts: list[str], options: GenerationOptions) -> list[list[Hypothesis]]:
+        """``N_BEST`` hypotheses per text, best first, in ``texts``' order: from the memory when it holds all of
+        them (entry k of text t under ``t`` + ``ALTERNATIVE`` + k, in the settings' own namespace), else from
+        the engine in token batches (then stored), so a second run replays enforcement without the model."""
+        texts = list(dict.fromkeys(texts))
+        if not texts:
+            return []
+        ns = f"{namespace(self.engine, options)}|alternatives={N_BEST}"
+        keys = {t: [f"{t}{ALTERNATIVE}{k}" for k in range(N_BEST)] for t in texts}
+        found = self.memory.lookup(ns, [k for t in texts for k in keys[t]]) if self.memory is not None else {}
+        out = {t: [found[k] for k in keys[t]] for t in texts if all(k in found for k in keys[t])}
+        todo = [t for t in texts if t not in out]
+        counts = dict(zip(todo, self.engine.count_tokens(todo))) if todo else {}
+        rows = max(1, self.max_batch_size // N_BEST)
+        for batch in token_batches(todo, counts, max(1, self.batch_tokens // N_BEST), rows):
+            fresh = dict(zip(batch, self.engine.generate_alternatives(batch, options, N_BEST)))
+            out.update(fresh)
+            if self.memory is not None:
+                self.memory.store(ns, {keys[t][k]: h for t, hyps in fresh.items() for k, h in enumerate(hyps)})
+        return [out[t] for t in texts]
 
     def _remembered(self, texts: list[str], options: GenerationOptions,
                     progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:
@@ -193,13 +282,22 @@ class Translator:
         flags = set().union(*(u.flags for u in units)) - {Flag.MEMORY}
         if all(Flag.MEMORY in u.flags for u in units):
             flags.add(Flag.MEMORY)
-        if numbers(source) != numbers(text):
-            flags.add(Flag.NUMBERS)
+        details = {}
+        for finding in run_checks(source, text, self.target):
+            flags.add(finding.flag)
+            details[finding.flag.value] = finding.detail
         if arabic_share(text) > 0.5:
             flags.add(Flag.UNTRANSLATED)
         if score < self.low_confidence:
             flags.add(Flag.LOW_CONFIDENCE)
-        return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)))
+        enforced = tuple(e for u in units for e in u.enforced)
+        for flag, kind in ((Flag.GLOSSARY_MISSED, "term"), (Flag.ENTITY_MISSED, "token")):
+            missed = [e for e in enforced if e.kind == kind and e.how == MISSED]
+            if missed:
+                flags.add(flag)
+                details[flag.value] = "; ".join(
+                    f"«{e.source}» should be “{e.target}”" if kind == "term" else e.target for e in missed)
+        return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)), details, enforced)
 
 
 def generate_remembered(engine: Engine, options: GenerationOptions, texts: Sequence[str], *,
@@ -245,13 +343,27 @@ def has_words(text: str) -> bool:
 
 def passthrough(text: str) -> str:
     """What a wordless segment becomes in a Latin-script target: Western digits, Latin punctuation."""
-    return text.translate(_DIGITS).translate(_PUNCT)
+    return text.translate(ARABIC_DIGITS).translate(_PUNCT)
 
 
-def numbers(text: str) -> Counter[str]:
-    """The numbers in a text, separators dropped and Arabic-Indic digits mapped, as a multiset."""
-    found = _NUMBER.findall(text.translate(_DIGITS))
-    return Counter(re.sub(r"\D", "", n).lstrip("0") or "0" for n in found)
+def replace_how(item: Enforced, how: str) -> Enforced:
+    return Enforced(item.kind, item.source, item.target, how)
+
+
+def _holds(item: Enforced, translation: str) -> bool:
+    """Does the translation hold ``item``: a term's translation (any case), a token verbatim?"""
+    return contains(translation, item.target) if item.kind == "term" else carried(item.target, translation)
+
+
+def _first_restored(alternatives: Sequence[Hypothesis], mapping: dict[str, str],
+                    kept: Sequence[Enforced]) -> Hypothesis | None:
+    """The best alternative in which every placeholder appears exactly once and what the normal decoding
+    already held still holds, with the placeholders put back; None when there is none."""
+    for alt in alternatives:
+        text = restore(alt.text, mapping)
+        if text is not None and all(_holds(e, text) for e in kept):
+            return Hypothesis(text, alt.score, alt.num_tokens, alt.token_ids)
+    return None
 
 
 def is_looping(output: str, source: str = "") -> bool:

@@ -65,7 +65,8 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
         targets=tuple(dict.fromkeys(args.to or ())),  # none: every target of models.yaml (run_batch)
         summarize=args.summary, format=args.format, errors=Path(args.errors) if args.errors else None,
         resume=args.resume, fields=Fields(args.id_field, args.text_field, args.title_field), limit=args.limit,
-        workers=args.workers, chunk=args.chunk, models=args.models, backend=args.backend, memory=args.memory)
+        workers=args.workers, chunk=args.chunk, models=args.models, backend=args.backend, memory=args.memory,
+        glossary=args.glossary)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

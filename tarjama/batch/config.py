@@ -55,6 +55,7 @@ class BatchConfig:
     models: str | None = None
     backend: str | None = None
     memory: bool = True       # the shared translation memory (Pipeline.from_config's default)
+    glossary: str | None = None  # --glossary FILE, on top of models.yaml's glossaries
 
     @property
     def errors_path(self) -> Path:

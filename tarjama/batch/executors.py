@@ -26,26 +26,28 @@ Outcome = Done | Failure
 
 
 class PipelineLike(Protocol):
-    def run_many(self, items: Sequence[Document], targets: Sequence[str], summarize: bool) -> list[Any]: ...
+    def run_many(self, items: Sequence[Document], targets: Sequence[str], summarize: bool, *,
+                 glossary: Any = None) -> list[Any]: ...
 
 
 def translate_chunk(pipe: PipelineLike, docs: Sequence[Document], targets: Sequence[str],
-                    summarize: bool) -> list[Outcome]:
+                    summarize: bool, glossary: Any = None) -> list[Outcome]:
     """One ``run_many`` over the chunk, whose per-article outcomes say which articles are bad (the pipeline
     checks each once; nothing is checked here). If the call itself raises (a model fault), each article
     alone, so only the culprit fails."""
     try:
-        outcomes = pipe.run_many(docs, targets, summarize)
+        outcomes = pipe.run_many(docs, targets, summarize, glossary=glossary)
     except Exception as err:
         if len(docs) == 1:
             return [_failure(err, docs[0])]
-        return [_run_one(pipe, d, targets, summarize) for d in docs]
+        return [_run_one(pipe, d, targets, summarize, glossary) for d in docs]
     return [_outcome(d, o) for d, o in zip(docs, outcomes)]
 
 
-def _run_one(pipe: PipelineLike, doc: Document, targets: Sequence[str], summarize: bool) -> Outcome:
+def _run_one(pipe: PipelineLike, doc: Document, targets: Sequence[str], summarize: bool,
+             glossary: Any = None) -> Outcome:
     try:
-        [outcome] = pipe.run_many([doc], targets, summarize)
+        [outcome] = pipe.run_many([doc], targets, summarize, glossary=glossary)
     except Exception as err:
         return _failure(err, doc)
     return _outcome(doc, outcome)
@@ -80,15 +82,15 @@ class Executor(Protocol):
 class InlineExecutor:
     """Chunks run in this process, one after another; the models use every core for each chunk."""
 
-    def __init__(self, pipe: Any, targets: Sequence[str], summarize: bool) -> None:
-        self.pipe, self.targets, self.summarize = pipe, tuple(targets), summarize
+    def __init__(self, pipe: Any, targets: Sequence[str], summarize: bool, glossary: Any = None) -> None:
+        self.pipe, self.targets, self.summarize, self.glossary = pipe, tuple(targets), summarize, glossary
 
     def describe(self) -> list[Any]:
         return self.pipe.preload(self.targets, self.summarize)
 
     def submit(self, docs: list[Document]) -> Future:
         future: Future = Future()
-        future.set_result(translate_chunk(self.pipe, docs, self.targets, self.summarize))
+        future.set_result(translate_chunk(self.pipe, docs, self.targets, self.summarize, self.glossary))
         return future
 
     def close(self, abandon: bool) -> None:
@@ -99,7 +101,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(models: str | None, backend: str | None, memory: bool, targets: tuple[str, ...],
-                 summarize: bool, cores: Any) -> None:
+                 summarize: bool, cores: Any, glossary: Any = None) -> None:
     """A worker process: ignores Ctrl-C (the parent decides), keeps to its share of the cores."""
     from dataclasses import replace
 
@@ -115,7 +117,7 @@ def _worker_init(models: str | None, backend: str | None, memory: bool, targets:
     reg = pipe.registry  # threads = this worker's cores, whatever models.yaml says (no oversubscription)
     pipe.registry = replace(reg, translation={k: replace(s, threads=len(share)) for k, s in reg.translation.items()},
                             summarization={k: replace(s, threads=len(share)) for k, s in reg.summarization.items()})
-    _WORKER.update(pipe=pipe, targets=targets, summarize=summarize)
+    _WORKER.update(pipe=pipe, targets=targets, summarize=summarize, glossary=glossary)
 
 
 def _worker_describe() -> list[Any]:
@@ -123,7 +125,7 @@ def _worker_describe() -> list[Any]:
 
 
 def _worker_chunk(docs: list[Document]) -> list[Outcome]:
-    return translate_chunk(_WORKER["pipe"], docs, _WORKER["targets"], _WORKER["summarize"])
+    return translate_chunk(_WORKER["pipe"], docs, _WORKER["targets"], _WORKER["summarize"], _WORKER["glossary"])
 
 
 class PoolExecutor:
@@ -131,7 +133,7 @@ class PoolExecutor:
     stays the single writer. Costs N times the model memory.
     """
 
-    def __init__(self, cfg: BatchConfig) -> None:
+    def __init__(self, cfg: BatchConfig, glossary: Any = None) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -139,7 +141,7 @@ class PoolExecutor:
         cores = ctx.Queue()
         for share in _split_cores(cfg.workers):
             cores.put(share)
-        args = (cfg.models, cfg.backend, cfg.memory, cfg.targets, cfg.summarize, cores)
+        args = (cfg.models, cfg.backend, cfg.memory, cfg.targets, cfg.summarize, cores, glossary)
         self.pool = ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_worker_init, initargs=args)
 
     def describe(self) -> list[Any]:

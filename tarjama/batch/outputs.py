@@ -162,14 +162,16 @@ class DirOutput:
 # --------------------------------------------------------------------------- manifest
 
 
-def signature(targets: Sequence[str], summarize: bool, fmt: str, models: Iterable[Any]) -> dict[str, Any]:
-    """What makes two runs' results interchangeable: targets, summaries, models (with engines)."""
+def signature(targets: Sequence[str], summarize: bool, fmt: str, models: Iterable[Any],
+              glossary: str | None = None) -> dict[str, Any]:
+    """What makes two runs' results interchangeable: targets, summaries, models (with engines), glossary rules
+    (their fingerprint; None when there are none)."""
     rows = []
     for m in models:
         m = m if isinstance(m, dict) else asdict(m)
         rows.append({k: m.get(k) for k in ("task", "key", "model", "revision", "engine", "compute_type")})
     return {"schema": MANIFEST_SCHEMA, "format": fmt, "targets": sorted(targets), "summary": bool(summarize),
-            "models": sorted(rows, key=lambda r: (r["task"] or "", r["key"] or ""))}
+            "models": sorted(rows, key=lambda r: (r["task"] or "", r["key"] or "")), "glossary": glossary}
 
 
 def signature_of_entry(entry: dict[str, Any], fmt: str) -> dict[str, Any]:
@@ -188,6 +190,10 @@ def differences(old: dict[str, Any], new: dict[str, Any], *, engines: bool = Tru
     if old.get("summary") != new.get("summary"):
         out.append(("with" if old.get("summary") else "without") + " summaries (this run: "
                    + ("with" if new["summary"] else "without") + ")")
+    if old.get("glossary") != new.get("glossary"):
+        out.append("other glossary rules" if old.get("glossary") and new.get("glossary") else
+                   ("with" if old.get("glossary") else "without") + " a glossary (this run: "
+                   + ("with" if new.get("glossary") else "without") + ")")
     keys = ("model", "revision", "engine", "compute_type") if engines else ("model", "revision")
     old_models = {m["key"]: m for m in old.get("models", [])}
     for m in new.get("models", []):
@@ -292,7 +298,8 @@ class Outputs:
         diff = differences(self.previous, current, engines=engines)
         if diff:
             raise BatchError(f"{self.cfg.out} was made by a different run: " + "; ".join(diff)
-                             + ". Resume with the same --to/--summary/--models/--backend, or write to a new --out")
+                             + ". Resume with the same --to/--summary/--models/--backend/--glossary, or write to a new "
+                             "--out")
 
     def start(self, current: dict[str, Any]) -> None:
         """Open for appending; a fresh run records its signature first."""

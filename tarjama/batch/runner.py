@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -203,14 +203,17 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
     outputs = Outputs(cfg)
     sources = enumerate_inputs(cfg.inputs, exclude=outputs.exclude())
     preflight(sources, cfg.fields)  # before the lock, the manifest and the models: a usage error costs nothing
+    glossary = _glossary(cfg, log or (lambda _: None))
+    rules = _glossary_fingerprint(registry, cfg.targets, glossary)
     try:
         outputs.prepare()
         for note in outputs.notes:
             (log or (lambda _: None))(note)
-        outputs.check(signature(cfg.targets, cfg.summarize, cfg.format, _spec_rows(registry, cfg)), engines=False)
-        executor = _executor(cfg, pipeline)
+        outputs.check(signature(cfg.targets, cfg.summarize, cfg.format, _spec_rows(registry, cfg), rules),
+                      engines=False)
+        executor = _executor(cfg, pipeline, glossary)
         keys = [row["key"] for row in _spec_rows(registry, cfg)]
-        report = _run(cfg, outputs, executor, sources, progress, log or (lambda _: None), keys)
+        report = _run(cfg, outputs, executor, sources, progress, log or (lambda _: None), keys, rules)
     finally:
         outputs.close()
     report.elapsed = time.perf_counter() - started
@@ -218,7 +221,7 @@ def run_batch(cfg: BatchConfig, pipeline: Any = None, *, progress: Progress | No
 
 
 def _run(cfg: BatchConfig, outputs: Outputs, executor: Executor, sources: list[Source],
-         progress: Progress, log: Callable[[str], None], keys: list[str]) -> BatchReport:
+         progress: Progress, log: Callable[[str], None], keys: list[str], rules: str | None) -> BatchReport:
     abandon = True
     with Interrupts() as interrupts:
         runner = Runner(cfg, outputs, executor, progress, interrupts)
@@ -227,7 +230,7 @@ def _run(cfg: BatchConfig, outputs: Outputs, executor: Executor, sources: list[S
             loading = time.perf_counter()
             described = executor.describe()  # loads (or converts) the models: seconds of silence otherwise
             log(f"models ready in {time.perf_counter() - loading:.1f} s")
-            current = signature(cfg.targets, cfg.summarize, cfg.format, described)
+            current = signature(cfg.targets, cfg.summarize, cfg.format, described, rules)
             outputs.check(current, engines=True)
             outputs.start(current)
             progress.start(_total(cfg, sources, outputs))
@@ -286,13 +289,40 @@ def _spec_rows(registry: Any, cfg: BatchConfig) -> list[dict[str, Any]]:
     return [{"task": s.task, "key": s.key, "model": s.model, "revision": s.revision} for s in specs]
 
 
-def _executor(cfg: BatchConfig, pipeline: Any) -> Executor:
+def _glossary(cfg: BatchConfig, log: Callable[[str], None]) -> Any:
+    """``--glossary`` read once, before any model loads; unusable rows are notes, an unreadable file a usage error."""
+    if not cfg.glossary:
+        return None
+    from tarjama.translate.glossary import GlossaryError, load_glossary
+
+    try:
+        glossary = load_glossary(cfg.glossary)
+    except GlossaryError as err:
+        raise BatchError(str(err)) from None
+    for problem in glossary.problems:
+        log(f"warning: glossary {problem}")
+    return glossary
+
+
+def _glossary_fingerprint(registry: Any, targets: Sequence[str], glossary: Any) -> str | None:
+    """What the run's glossary rules are (models.yaml's for its targets, then --glossary), as a digest the
+    manifest keeps: a resume with other rules would mix two glossaries in one output. None: no rules."""
+    from tarjama.translate.glossary import Glossary, load_glossary
+
+    merged = Glossary()
+    for path in dict.fromkeys(p for t in targets for p in registry.glossary_files(t)):
+        merged = merged.merged(load_glossary(path))
+    merged = merged.merged(glossary)
+    return merged.fingerprint() if len(merged) else None
+
+
+def _executor(cfg: BatchConfig, pipeline: Any, glossary: Any = None) -> Executor:
     if cfg.workers > 1:
         if pipeline is not None:
             raise BatchError("--workers > 1 builds its own pipelines; do not pass one")
-        return PoolExecutor(cfg)
+        return PoolExecutor(cfg, glossary)
     if pipeline is None:
         from tarjama.pipeline import Pipeline
 
         pipeline = Pipeline.from_config(cfg.models, memory=cfg.memory, backend=cfg.backend)
-    return InlineExecutor(pipeline, cfg.targets, cfg.summarize)
+    return InlineExecutor(pipeline, cfg.targets, cfg.summarize, glossary)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from tarjama.batch import cli as batch_cli
-from tarjama.cli import demo, models, serve, translate
+from tarjama.cli import demo, evaluate, models, serve, translate
 from tarjama.cli.options import CliError, models_option
 
 EXAMPLES = """examples:
@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   tarjama models check                # load every model and check its output is not garbage
   tarjama serve                       # the editor's web page on http://127.0.0.1:7860
   tarjama demo                        # check an install without the real weights (output labelled DEMO)
+  tarjama eval mt --src test.ar --ref test.en --to en    # BLEU/chrF on a test set (eval summary: ROUGE)
 
 models: models.yaml names every model (hub id or local folder); select another file with
 --models PATH or TARJAMA_MODELS=PATH.  Hub models load from the Hugging Face cache (HF_HOME).
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_parser(sub, common)
     batch_cli.add_parser(sub, common)
     models.add_parser(sub, common)
+    evaluate.add_parser(sub, common)
     serve.add_parser(sub, common)
     demo.add_parser(sub)
     return parser
@@ -47,13 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from tarjama.documents import InputError
     from tarjama.registry import ConfigError, ModelNotAvailable
+    from tarjama.translate.glossary import GlossaryError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CliError as err:
         return _fail(str(err), err.code)
-    except ConfigError as err:
+    except (ConfigError, GlossaryError) as err:
         return _fail(str(err), 2)
     except ModelNotAvailable as err:
         code = _fail(str(err), 1)

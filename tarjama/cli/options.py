@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from tarjama.registry import BACKENDS
 
@@ -53,8 +54,32 @@ def add_run_options(p: argparse.ArgumentParser, *, quiet_help: str = "no progres
     p.add_argument("--to", type=languages, default=None, metavar="LANGS",
                    help="target languages, comma-separated (default: every target of models.yaml: en,es)")
     p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
-    p.add_argument("--backend", choices=BACKENDS, help="override the backend of models.yaml")
+    add_backend_option(p)
     p.add_argument("--no-memory", dest="memory", action="store_false",
                    help="do not use (or fill) the translation memory (default: sentences translated before with "
                         "the same model and settings come from $TARJAMA_CACHE/memory.sqlite)")
+    p.add_argument("--glossary", metavar="FILE", help="enforce these terms (CSV/TSV with a header row of languages, "
+                   "ar,en,es, or YAML), on top of models.yaml's glossary: a term whose translation the model "
+                   "misses is re-decoded with a placeholder, else flagged glossary_missed")
     p.add_argument("--quiet", action="store_true", help=quiet_help)
+
+
+def read_glossary(path: str | None):
+    """``--glossary FILE`` read before any model loads: a file that cannot be read is a usage error (exit 2);
+    each row that cannot be used is a warning, and the rest applies."""
+    if not path:
+        return None
+    from tarjama.translate.glossary import GlossaryError, load_glossary
+
+    try:
+        glossary = load_glossary(path)
+    except GlossaryError as err:
+        raise CliError(str(err), 2) from None
+    for problem in glossary.problems:
+        print(f"tarjama: warning: glossary {problem}", file=sys.stderr)
+    return glossary
+
+
+def add_backend_option(p: argparse.ArgumentParser) -> None:
+    """``--backend``: also for commands that load models without the other run options (``tarjama eval``)."""
+    p.add_argument("--backend", choices=BACKENDS, help="override the backend of models.yaml")

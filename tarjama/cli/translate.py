@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tarjama.cli.options import FORMATS, SUFFIX_FORMATS, CliError, add_run_options, quiet_libraries
+from tarjama.cli.options import FORMATS, SUFFIX_FORMATS, CliError, add_run_options, quiet_libraries, read_glossary
 from tarjama.result import DEMO_NOTICE
 
 
@@ -49,6 +49,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         doc = _single_record(args.input)
     else:
         doc = read_document(args.input, sys.stdin.buffer.read() if args.input == "-" else None)
+    glossary = read_glossary(args.glossary)
     quiet_libraries()
     from tarjama.pipeline import Pipeline
 
@@ -62,7 +63,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if pipe.registry.demo:
         print(f"tarjama: DEMO MODE: {DEMO_NOTICE}", file=sys.stderr)
     with _StageBar(enabled=not args.quiet) as bar:
-        result = pipe.run(article, targets=targets, summarize=args.summary, progress=bar.update)
+        result = pipe.run(article, targets=targets, summarize=args.summary, progress=bar.update, glossary=glossary)
     _write(render(result, fmt), args.output)
     return 0
 
