@@ -7,6 +7,7 @@ unwritable file turns the memory off with a warning and translation goes on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -198,7 +199,10 @@ def test_cli_uses_the_memory_unless_told_not_to(models_yaml: Path, tmp_path: Pat
     second = run_cli(*args, env=env, stdin=text.encode())
     assert first.returncode == second.returncode == 0
     assert (tmp_path / "memory.sqlite").is_file()
-    assert b'"memory"' not in first.stdout and second.stdout.count(b'"memory"') == 2
+    flags = [[s["flags"] for s in json.loads(run.stdout)["translations"]["en"]["paragraphs"][0]]
+             for run in (first, second)]
+    assert all("memory" not in f for f in flags[0]) and all("memory" in f for f in flags[1])
+    assert json.loads(second.stdout)["translations"]["en"]["counts"]["flags"]["memory"] == 2
 
 
 def test_regenerated_weights_are_not_served_old_entries(models_yaml: Path, tmp_path: Path) -> None:

@@ -248,7 +248,7 @@ class Translator:
         """``N_BEST`` hypotheses per text, best first, in ``texts``' order: from the memory when it holds all of
         them (entry k of text t under ``t`` + ``ALTERNATIVE`` + k, in the settings' own namespace), else from
         the engine in token batches (then stored), so a second run replays enforcement without the model."""
-        texts = list(dict.fromkeys(texts))
+        asked, texts = texts, list(dict.fromkeys(texts))
         if not texts:
             return []
         ns = f"{namespace(self.engine, options)}|alternatives={N_BEST}"
@@ -263,7 +263,7 @@ class Translator:
             out.update(fresh)
             if self.memory is not None:
                 self.memory.store(ns, {keys[t][k]: h for t, hyps in fresh.items() for k, h in enumerate(hyps)})
-        return [out[t] for t in texts]
+        return [out[t] for t in asked]
 
     def _remembered(self, texts: list[str], options: GenerationOptions,
                     progress: Progress | None = None) -> tuple[dict[str, Hypothesis], set[str]]:

@@ -36,7 +36,7 @@ def translate_chunk(pipe: PipelineLike, docs: Sequence[Document], targets: Seque
     checks each once; nothing is checked here). If the call itself raises (a model fault), each article
     alone, so only the culprit fails."""
     try:
-        outcomes = pipe.run_many(docs, targets, summarize, glossary=glossary)
+        outcomes = pipe.run_many(docs, targets, summarize, **_rules(glossary))
     except Exception as err:
         if len(docs) == 1:
             return [_failure(err, docs[0])]
@@ -47,10 +47,15 @@ def translate_chunk(pipe: PipelineLike, docs: Sequence[Document], targets: Seque
 def _run_one(pipe: PipelineLike, doc: Document, targets: Sequence[str], summarize: bool,
              glossary: Any = None) -> Outcome:
     try:
-        [outcome] = pipe.run_many([doc], targets, summarize, glossary=glossary)
+        [outcome] = pipe.run_many([doc], targets, summarize, **_rules(glossary))
     except Exception as err:
         return _failure(err, doc)
     return _outcome(doc, outcome)
+
+
+def _rules(glossary: Any) -> dict[str, Any]:
+    """``glossary=`` only when there is one: a PipelineLike without glossary support still runs plain batches."""
+    return {} if glossary is None else {"glossary": glossary}
 
 
 def _outcome(doc: Document, outcome: Any) -> Outcome:

@@ -29,17 +29,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tarjama.translate.segment import segment
+from tarjama.translate.segment import ARABIC_MARKS, segment
 
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL")
 ROUGE_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
 TOKENIZER = ("NFKC, lowercase, Arabic diacritics and tatweel removed; tokens are runs of letters, marks and "
              "digits of any script (punctuation and symbols separate them); no stemming")
 
-# Arabic marks dropped before tokenizing: Quranic annotation signs (U+0610-061A), tashkeel and other
-# combining marks of the Arabic block (U+064B-065F), superscript alef (U+0670), Quranic small marks
-# (U+06D6-06ED), and tatweel (U+0640), the elongation stroke.
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
+# Arabic marks dropped before tokenizing: Quranic annotation signs (U+0610-061A), the harakat and Quranic
+# marks the segmenter also treats as marks (segment.ARABIC_MARKS), and tatweel (U+0640).
+_ARABIC_MARKS = re.compile(f"[\u0610-\u061a{ARABIC_MARKS}\u0640]")
 
 
 # -- translation (sacrebleu) ------------------------------------------------------------------------------
