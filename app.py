@@ -327,14 +327,15 @@ class EditorApp:
         return {self.glossary_rows: glossary_table(glossary, self.targets)}
 
     def download_glossary(self, rows: list[list[str]] | None) -> dict:
-        """The table as a CSV file (header ar,<targets>), for the next article or the newsroom's list."""
+        """The table as a CSV file (header ar,<targets>), for the next article or the newsroom's list; the
+        button stays off while the table holds no term."""
         glossary = table_glossary(rows, self.targets) or Glossary()
         self._prune_exports()
         folder = self.export_dir / uuid.uuid4().hex
         folder.mkdir()
         path = folder / "glossary.csv"
         path.write_text(glossary.to_csv(self.targets), encoding="utf-8")
-        return {self.glossary_download: gr.DownloadButton(value=str(path), interactive=True)}
+        return {self.glossary_download: gr.DownloadButton(value=str(path), interactive=bool(len(glossary)))}
 
     def _glossary(self, rows: list[list[str]] | None) -> Glossary | None:
         glossary = table_glossary(rows, self.targets)
@@ -512,11 +513,14 @@ class EditorApp:
                         "(header row ar," + ",".join(self.targets) + ") or YAML file, or type rows.")
             self.glossary_file = gr.File(label="Glossary file", file_types=list(GLOSSARY_FORMATS), type="filepath",
                                          elem_id="glossary-file", height=90)
+            columns = 1 + len(self.targets)
             self.glossary_rows = gr.Dataframe(
                 value=glossary_table(None, self.targets), headers=glossary_headers(self.targets), datatype="str",
-                type="array", interactive=True, col_count=(1 + len(self.targets), "fixed"), row_count=GLOSSARY_ROWS,
-                label="Glossary terms", elem_id="glossary-table", elem_classes="tj-glossary")
-            self.glossary_download = gr.DownloadButton("⬇ Glossary CSV", elem_id="glossary-download", size="sm")
+                type="array", interactive=True, column_count=columns, column_limits=(columns, columns),
+                row_count=GLOSSARY_ROWS, label="Glossary terms", elem_id="glossary-table", elem_classes="tj-glossary")
+            # Its file follows the table (every change rewrites it), so one click downloads what is shown.
+            self.glossary_download = gr.DownloadButton("⬇ Glossary CSV", elem_id="glossary-download", size="sm",
+                                                       interactive=False)
 
     def _results(self) -> None:
         out = self.out
@@ -561,10 +565,10 @@ class EditorApp:
         self.glossary_file.upload(self.load_glossary, inputs=self.glossary_file, outputs=[self.glossary_rows],
                                   concurrency_id="read", concurrency_limit=LIGHT_CONCURRENCY,
                                   api_name="page_load_glossary", api_visibility="private")
-        self.glossary_download.click(self.download_glossary, inputs=self.glossary_rows,
-                                     outputs=[self.glossary_download], concurrency_id="read",
-                                     concurrency_limit=LIGHT_CONCURRENCY, api_name="page_glossary_csv",
-                                     api_visibility="private")
+        self.glossary_rows.change(self.download_glossary, inputs=self.glossary_rows,
+                                  outputs=[self.glossary_download], concurrency_id="read",
+                                  concurrency_limit=LIGHT_CONCURRENCY, trigger_mode="always_last",
+                                  show_progress="hidden", api_name="page_glossary_csv", api_visibility="private")
         self.run_button.click(self.translate, inputs=[self.article, self.target_box, self.summarize,
                                                       self.upload_state, self.glossary_rows],
                               outputs=run_outputs, concurrency_id="models", concurrency_limit=MODEL_CONCURRENCY,

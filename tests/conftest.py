@@ -41,6 +41,13 @@ def models_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def copy_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """models.yaml for the copy models: a Marian pair (ar-en, ar-es) in the real layout whose output is its
+    input, and a tiny random mT5 (tiny_models.build_copy)."""
+    return tiny_models.build_copy(tmp_path_factory.mktemp("copy-models"))
+
+
+@pytest.fixture(scope="session")
 def pipeline(models_yaml: Path):
     from tarjama.pipeline import Pipeline
 

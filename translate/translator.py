@@ -25,6 +25,8 @@ from tarjama.translate.segment import arabic_share, segment, split_clauses
 
 Progress = Callable[[int, int], None]  # (units done, units total)
 
+# With ASCII digits, the Arabic decimal and thousands separators become "." and "," too: "3٫5" is 3.5.
+_SEPARATORS = str.maketrans({"٫": ".", "٬": ","})
 _PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
 _CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 6+ times: "وقوقوقوقوقوق"
 
@@ -147,7 +149,7 @@ class Translator:
 
     def model_input(self, sentence: str) -> str:
         """What the model reads for ``sentence``."""
-        return sentence.translate(ARABIC_DIGITS) if self.ascii_digits else sentence
+        return sentence.translate(ARABIC_DIGITS).translate(_SEPARATORS) if self.ascii_digits else sentence
 
     # -- pieces -------------------------------------------------------------------------------------
 
