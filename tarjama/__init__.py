@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ArticleResult": "tarjama.result", "ConfigError": "tarjama.registry", "Document": "tarjama.documents",
     "InputError": "tarjama.documents", "ModelNotAvailable": "tarjama.registry", "Pipeline": "tarjama.pipeline",
-    "Registry": "tarjama.registry",
+    "Registry": "tarjama.registry", "Glossary": "tarjama.translate.glossary",
+    "load_glossary": "tarjama.translate.glossary",
 }
 __all__ = sorted(_EXPORTS)
 

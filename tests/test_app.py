@@ -380,7 +380,7 @@ def test_translate_endpoint_and_20_concurrent_requests(served: Served) -> None:
 
     client = Client(served.url, verbose=False)
     one = client.predict(SHORT, "en,es", True, api_name="/translate")
-    assert one["schema"] == "tarjama.article/2" and set(one["translations"]) == {"en", "es"}
+    assert one["schema"] == "tarjama.article/3" and set(one["translations"]) == {"en", "es"}
     assert set(one["summaries"]) == {"ar", "en", "es"}
     with pytest.raises(AppError, match="does not look like Arabic"):
         client.predict("Hello, world.", "en", False, api_name="/translate")

@@ -283,3 +283,18 @@ def test_summary_hyp_on_ant(capsys, tmp_path, corpus) -> None:
     assert report["records"] == report["scored"] == 3 and report["settings"]["models"] is None
     assert all(report["scores"]["model"][k]["f"] == 100.0 for k in ("rouge1", "rouge2", "rougeL"))
     assert all(0 < s["rouge1"]["f"] < 100 for name, s in report["scores"].items() if name != "model")
+
+
+def test_mt_with_a_glossary_on_the_copy_model(capsys, tmp_path, copy_models) -> None:
+    """The copy model outputs its input, so a reference equal to the source with the glossary applied
+    scores 100 only when the term really went in (a glossary path through `eval mt`, not a quality claim)."""
+    src = _write(tmp_path / "g.ar", ["قالت وزارة الصحة إن الاجتماع انتهى."])
+    ref = _write(tmp_path / "g.en", ["قالت Ministry of Health إن الاجتماع انتهى."])
+    glossary = tmp_path / "terms.csv"
+    glossary.write_text("ar,en\nوزارة الصحة,Ministry of Health\n", encoding="utf-8")
+    report = _json(capsys, "mt", "--src", src, "--ref", ref, "--to", "en", "--models", str(copy_models),
+                   "--glossary", str(glossary), "--quiet")
+    assert report["scores"]["chrf"] == pytest.approx(100.0) and report["settings"]["glossary"] == str(glossary)
+    assert report["flags"]["counts"].get("glossary_missed", 0) == 0
+    without = _json(capsys, "mt", "--src", src, "--ref", ref, "--to", "en", "--models", str(copy_models), "--quiet")
+    assert without["scores"]["chrf"] < 100.0

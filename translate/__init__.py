@@ -8,7 +8,7 @@ from importlib import import_module
 _EXPORTS = {
     "Engine": "engine", "GenerationOptions": "engine", "Hypothesis": "engine", "TransformersEngine": "engine",
     "CTranslate2Engine": "engine", "SQLiteMemory": "memory", "SentenceTranslation": "translator",
-    "Translator": "translator",
+    "Translator": "translator", "Glossary": "glossary", "GlossaryError": "glossary", "load_glossary": "glossary",
 }
 __all__ = sorted(_EXPORTS)
 

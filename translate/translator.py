@@ -3,7 +3,9 @@
 The Translator takes sentences (or paragraphs of sentences), passes through what has no words,
 splits what is too long for the model, looks pieces up in an optional translation memory,
 sends the rest to the engine in length-sorted batches under a token budget, guards against
-the models' known failure modes, and reassembles one translation per source sentence.
+the models' known failure modes, enforces glossary terms and protected Latin-script tokens
+(placeholder re-decoding, else a flag), runs the faithfulness checks, and reassembles one
+translation per source sentence.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     models = demo_models()
     run = argparse.Namespace(input=args.input or str(SEED_ARTICLE), to=args.to, summary=True, format=args.format,
-                             output=args.output, backend=None, memory=False, quiet=args.quiet, models=str(models))
+                             output=args.output, backend=None, memory=False, quiet=args.quiet, models=str(models),
+                             glossary=None)
     return cmd_translate(run)
 
 
