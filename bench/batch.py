@@ -87,6 +87,7 @@ def bench_models(models: Path, ratio: float, folder: Path, threads: int | None =
                 entry["benchmark"] = {"tokens": entry.get("generate", {}).get("max_new_tokens", 84)}
             if task == "translation":
                 entry["repetition_guard"] = repetition_guard
+                entry["enforce"] = False  # random weights miss every protected token: no n-best re-decodes
             entry.update((budgets or {}).get(task, {}))
     out = folder / "models.yaml"
     out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -348,11 +348,12 @@ def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Cal
 
 
 def _benchmark_settings(text: str) -> str:
-    """Forced lengths (models.yaml ``benchmark:``) and the repetition guard off: random weights loop on almost
-    every sentence (see Translator) and stop at arbitrary lengths."""
+    """Forced lengths (models.yaml ``benchmark:``), the repetition guard and placeholder enforcement off: random
+    weights loop on almost every sentence, miss every protected token (see Translator) and stop at arbitrary
+    lengths."""
     data = yaml.safe_load(text)
     for entry in data["translation"].values():
-        entry.update(benchmark={"ratio": RATIO}, repetition_guard=False)
+        entry.update(benchmark={"ratio": RATIO}, repetition_guard=False, enforce=False)
     for entry in data["summarization"].values():
         entry["benchmark"] = {"tokens": SUMMARY_TOKENS}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

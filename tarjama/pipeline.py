@@ -107,7 +107,7 @@ class Pipeline:
                           batch_tokens=spec.batch_tokens, max_batch_size=spec.max_batch_size,
                           low_confidence=spec.low_confidence, memory=self.memory,
                           ascii_digits=target not in NON_LATIN_TARGETS, repetition_guard=spec.repetition_guard,
-                          target=target, glossary=self.glossary(target, glossary))
+                          enforce=spec.enforce, target=target, glossary=self.glossary(target, glossary))
 
     def glossary(self, target: str, extra: GlossaryLike = None) -> TargetGlossary | None:
         """The glossary rules for ar→``target``: models.yaml's (top-level, then the pair's), then ``extra``;

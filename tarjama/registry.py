@@ -46,9 +46,9 @@ ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.spm", "spiece.model", "sentencep
 _DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
 _SPEC_KEYS = {"model", "revision", "license", "provenance", "max_input_tokens", "max_sentence_tokens",
               "low_confidence", "generate", "strategy", "batch_tokens", "max_batch_size", "many_batch_tokens",
-              "repetition_guard", "benchmark", "glossary", *_DEFAULT_KEYS}
+              "repetition_guard", "enforce", "benchmark", "glossary", *_DEFAULT_KEYS}
 _ONLY = {"strategy": "summarization", "many_batch_tokens": "summarization", "repetition_guard": "translation",
-         "glossary": "translation"}
+         "enforce": "translation", "glossary": "translation"}
 _GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
 
 
@@ -86,6 +86,7 @@ class ModelSpec:
     max_batch_size: int = 0        # rows per model call (0: the task's default)
     many_batch_tokens: int = MANY_BATCH_TOKENS  # summarization, many articles at once (run_many)
     repetition_guard: bool = True  # translation: re-decode looping outputs (off only for benchmarks)
+    enforce: bool = True           # translation: placeholder re-decoding of missed terms/tokens (off: benchmarks)
     forced_length: ForcedLength | None = None  # benchmarks only (``benchmark: {tokens: N}`` / ``{ratio: R}``)
     glossary: Path | None = None   # translation: this pair's glossary file (models.yaml ``glossary:``)
 
@@ -220,9 +221,10 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
                         f"{where}.batch_tokens")
     max_batch = _int(entry.get("max_batch_size", MAX_BATCH_SIZE if translation else SUMMARY_MAX_BATCH),
                      f"{where}.max_batch_size")
-    guard = entry.get("repetition_guard", True)
-    if not isinstance(guard, bool):
-        raise ConfigError(f"{where}.repetition_guard: expected true or false, got {guard!r}")
+    guard, enforce = entry.get("repetition_guard", True), entry.get("enforce", True)
+    for name, value in (("repetition_guard", guard), ("enforce", enforce)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name}: expected true or false, got {value!r}")
     return ModelSpec(
         task=task, key=key, source=langs[0], target=langs[-1], model=entry["model"].strip(),
         revision=str(entry.get("revision", "main")), license=str(entry.get("license", "unknown")),
@@ -234,7 +236,7 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
         strategy=entry.get("strategy", "chunk-merge"), provenance=str(entry.get("provenance", "")),
         batch_tokens=batch_tokens, max_batch_size=max_batch,
         many_batch_tokens=_int(entry.get("many_batch_tokens", MANY_BATCH_TOKENS), f"{where}.many_batch_tokens"),
-        repetition_guard=guard, forced_length=_forced(entry.get("benchmark"), f"{where}.benchmark"),
+        repetition_guard=guard, enforce=enforce, forced_length=_forced(entry.get("benchmark"), f"{where}.benchmark"),
         glossary=_glossary(entry.get("glossary"), f"{where}.glossary", path),
     )
 

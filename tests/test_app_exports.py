@@ -95,7 +95,7 @@ def test_paragraph_view_escapes_user_text_and_keeps_alignment() -> None:
     assert "<img" not in view and "&lt;img src=x onerror=alert(1)&gt;" in view and "&amp; مهمة" in view
     assert view.count('class="tj-src"') == 2 and view.count('class="tj-tr"') == 2
     assert "\n\n" not in view  # one HTML block: a blank line would hand the rest to the Markdown parser
-    assert 'class="tj-flag" title="low_confidence, repetition"' in view
+    assert 'class="tj-flag" title="low_confidence; repetition"' in view
     removed = app.removed_markdown(_result())
     assert "اقرأ أيضا" in removed and "\n\n" not in removed
 

@@ -181,3 +181,20 @@ def test_the_cli_reports_glossary_problems(copy_models: Path, tmp_path: Path, co
     assert main(["translate", str(article), "--models", str(copy_models), "--to", "en", "--no-memory", "--quiet",
                  "--glossary", str(path), "--format", "txt"]) == code
     assert message in capsys.readouterr().err
+
+
+def test_enforce_false_flags_without_re_decoding(models_yaml: Path, glossary_file: Path, tmp_path: Path) -> None:
+    """models.yaml ``enforce: false`` (benchmarks): the misses are still found and flagged, with no n-best call."""
+    text = models_yaml.read_text(encoding="utf-8").replace("    max_sentence_tokens: 120\n",
+                                                          "    max_sentence_tokens: 120\n    enforce: false\n")
+    models = models_yaml.parent / "models-no-enforce.yaml"
+    models.write_text(text, encoding="utf-8")
+    pipe = Pipeline.from_config(models, memory=False, backend="transformers")
+    engine = pipe.translator("en").engine
+    calls = engine.calls
+    pipe.run(ARTICLE, targets=["en"], summarize=False)
+    plain = engine.calls - calls
+    result = pipe.run(ARTICLE, targets=["en"], summarize=False, glossary=glossary_file)
+    assert engine.calls - calls == 2 * plain  # as many model calls as without a glossary: no n-best decoding
+    first, second = sentences(result)
+    assert Flag.GLOSSARY_MISSED in first.flags and Flag.ENTITY_MISSED in second.flags

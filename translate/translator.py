@@ -94,13 +94,17 @@ class Translator:
                  max_sentence_tokens: int = 200, batch_tokens: int = BATCH_TOKENS, max_batch_size: int = MAX_BATCH_SIZE,
                  low_confidence: float = -1.0, memory: Memory | None = None, ascii_digits: bool = True,
                  repetition_guard: bool = True, target: str = "", glossary: TargetGlossary | None = None,
-                 protect: bool = True) -> None:
+                 protect: bool = True, enforce: bool = True) -> None:
         self.engine = engine
         # The target language (checks read it: Spanish decimal commas, the pair's length bounds); its glossary
         # rules; whether Latin-script tokens of the source must come through verbatim.
         self.target = target
         self.glossary = glossary
         self.protect = protect
+        # Re-decode with placeholders what the normal decoding missed (else only flag it).  models.yaml's
+        # ``enforce: false`` is for benchmarks: random weights miss every term and token, real models rarely,
+        # so it would add n-best decodings to a benchmark for no product reason.
+        self.enforce = enforce
         # Re-decode looping outputs with no_repeat_ngram_size=3 (flag "repetition").  models.yaml's
         # ``repetition_guard: false`` is for benchmarks: random-weight models loop on nearly every sentence,
         # real ones rarely, so the guard would double a benchmark's work for no product reason.
@@ -232,7 +236,7 @@ class Translator:
             held = [_holds(e, hyps[text].text) for e, _ in items]
             found[text] = [replace_how(e, KEPT if ok else MISSED) for (e, _), ok in zip(items, held)]
             missing = [i for i, ok in enumerate(held) if not ok]
-            if missing:
+            if missing and self.enforce:
                 masked, mapping = mask(text, [items[i][1] for i in missing])
                 todo[text] = (masked, mapping, missing)
         for options in (self.options, self.options.replace(no_repeat_ngram_size=3)):
