@@ -112,11 +112,7 @@ class Pipeline:
     def glossary(self, target: str, extra: GlossaryLike = None) -> TargetGlossary | None:
         """The glossary rules for ar→``target``: models.yaml's (top-level, then the pair's), then ``extra``;
         a later one wins on a term it shares with an earlier. None when there is no rule for ``target``."""
-        merged = Glossary()
-        for path in self.registry.glossary_files(target):
-            merged = merged.merged(self._glossary_file(path))
-        merged = merged.merged(as_glossary(extra))
-        rules = merged.for_target(target)
+        rules = configured_glossary(self.registry, [target], as_glossary(extra), self._glossary_file).for_target(target)
         return rules if len(rules) else None
 
     def _glossary_file(self, path: Path) -> Glossary:
@@ -298,6 +294,16 @@ class Pipeline:
     def _tick(progress: StageProgress | None, stage: str, fraction: float) -> None:
         if progress:
             progress(stage, fraction)
+
+
+def configured_glossary(registry: Registry, targets: Sequence[str], extra: Glossary | None = None,
+                        load: Callable[[Path], Glossary] = load_glossary) -> Glossary:
+    """The one order glossaries combine in: models.yaml's top-level file, each target pair's own, then ``extra``;
+    a later one wins on a term it shares with an earlier."""
+    merged = Glossary()
+    for path in dict.fromkeys(p for t in targets for p in registry.glossary_files(t)):
+        merged = merged.merged(load(path))
+    return merged.merged(extra)
 
 
 def as_glossary(glossary: GlossaryLike) -> Glossary | None:

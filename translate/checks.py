@@ -53,7 +53,9 @@ class Finding:
 # The one home of the digit table: Arabic-Indic (U+0660..) and Eastern Arabic-Indic/Persian (U+06F0..) digits.
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _AR_DECIMAL, _AR_THOUSANDS = "\u066b", "\u066c"  # ٫ ٬: unambiguous, unlike "." and ","
-_DISPLAY = str.maketrans({_AR_DECIMAL: ".", _AR_THOUSANDS: ",", "٪": "%"})
+# The one home of their Latin forms (the Translator's model input and passthrough use it too).
+ARABIC_SEPARATORS = {_AR_DECIMAL: ".", _AR_THOUSANDS: ","}
+_DISPLAY = str.maketrans({**ARABIC_SEPARATORS, "٪": "%"})
 
 # A run of digits joined by separators; the lookbehind keeps a match from starting inside a number.
 _CHUNK = re.compile(r"(?<![0-9])[0-9]+(?:[.,\u066b\u066c][0-9]+)*")

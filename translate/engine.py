@@ -259,8 +259,10 @@ class TransformersEngine(TokenizerMixin):
                 # scores renormalized after n-gram bans and penalties, as CTranslate2 always does.
                 renormalize_logits=True, **fixed,
             )
-            mask_rows = enc["attention_mask"].repeat_interleave(n, dim=0)
-            steps = self._token_log_probs(hidden.repeat_interleave(n, dim=0), mask_rows, sequences)
+            mask_rows = enc["attention_mask"]
+            if n > 1:  # each source row scores its n hypotheses; a plain generate copies nothing
+                hidden, mask_rows = hidden.repeat_interleave(n, dim=0), mask_rows.repeat_interleave(n, dim=0)
+            steps = self._token_log_probs(hidden, mask_rows, sequences)
         tokens = sequences[:, 1:]  # drop the decoder start token
         mask = self._until_eos(tokens)
         steps = steps.masked_fill(~mask, 0.0)

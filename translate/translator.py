@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tarjama.translate.checks import ARABIC_DIGITS, run_checks
+from tarjama.translate.checks import ARABIC_DIGITS, ARABIC_SEPARATORS, run_checks
 from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
 from tarjama.translate.flags import Flag
 from tarjama.translate.glossary import TargetGlossary, contains
@@ -28,8 +28,8 @@ from tarjama.translate.segment import arabic_share, segment, split_clauses
 Progress = Callable[[int, int], None]  # (units done, units total)
 
 # With ASCII digits, the Arabic decimal and thousands separators become "." and "," too: "3٫5" is 3.5.
-_SEPARATORS = str.maketrans({"٫": ".", "٬": ","})
-_PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "«": '"', "»": '"'})
+_SEPARATORS = str.maketrans(ARABIC_SEPARATORS)
+_PUNCT = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", **ARABIC_SEPARATORS, "«": '"', "»": '"'})
 _CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 6+ times: "وقوقوقوقوقوق"
 
 

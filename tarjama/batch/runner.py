@@ -307,12 +307,9 @@ def _glossary(cfg: BatchConfig, log: Callable[[str], None]) -> Any:
 def _glossary_fingerprint(registry: Any, targets: Sequence[str], glossary: Any) -> str | None:
     """What the run's glossary rules are (models.yaml's for its targets, then --glossary), as a digest the
     manifest keeps: a resume with other rules would mix two glossaries in one output. None: no rules."""
-    from tarjama.translate.glossary import Glossary, load_glossary
+    from tarjama.pipeline import configured_glossary
 
-    merged = Glossary()
-    for path in dict.fromkeys(p for t in targets for p in registry.glossary_files(t)):
-        merged = merged.merged(load_glossary(path))
-    merged = merged.merged(glossary)
+    merged = configured_glossary(registry, targets, glossary)
     return merged.fingerprint() if len(merged) else None
 
 
