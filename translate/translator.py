@@ -36,6 +36,7 @@ _CHAR_LOOP = re.compile(r"([^\W\d_]{1,6}?)\1{5,}")  # a run of letters repeated 
 # How a glossary term or protected token reached the translation.
 KEPT, PLACEHOLDER, MISSED = "kept", "placeholder", "missed"
 N_BEST = 4  # hypotheses of a placeholder re-decoding tried before a term is given up (beams raised to match)
+ALTERNATIVES = 3  # translations of one sentence an editor is offered to pick from (the page's re-translate)
 ALTERNATIVE = "\u241f"  # ␟ joins a masked text and a hypothesis rank in memory keys
 
 
@@ -152,6 +153,36 @@ class Translator:
         for u in units:
             by_sentence.setdefault(u.sentence, []).append(u)
         return [self._assemble(s, by_sentence.get(i, [])) for i, s in enumerate(sentences)]
+
+    def alternatives(self, sentence: str, n: int = ALTERNATIVES) -> list[SentenceTranslation]:
+        """Up to ``n`` distinct translations of one sentence, best first, each with its own score, checks and
+        glossary/token findings: what an editor picks from after correcting the Arabic or to see other wordings.
+
+        Always fresh from the engine (one n-best decoding per piece, the k-th hypotheses of a split sentence's
+        pieces joined); never from or into the memory, which holds the article's first decodings.
+        """
+        if not has_words(sentence):
+            return [self._assemble(sentence, [])]
+        text = self.model_input(sentence)
+        [count] = self.engine.count_tokens([text])
+        pieces = [text] if count <= self.max_sentence_tokens else self._pieces(text)
+        per_piece = self.engine.generate_alternatives(pieces, self.options, n)
+        unknown = self.engine.unknown(pieces)
+        out: dict[str, SentenceTranslation] = {}
+        for k in range(min(len(alts) for alts in per_piece)):
+            units = [self._alternative_unit(piece, alts[k], unk, len(pieces) > 1)
+                     for piece, alts, unk in zip(pieces, per_piece, unknown)]
+            translation = self._assemble(sentence, units)
+            out.setdefault(translation.text, translation)
+        return list(out.values())[:n]
+
+    def _alternative_unit(self, piece: str, hyp: Hypothesis, unknown: bool, split: bool) -> _Unit:
+        """A piece with one given hypothesis, flagged as ``_fill`` would flag it (no re-decoding)."""
+        unit = _Unit(0, piece, hyp, {Flag.SPLIT} if split else set())
+        unit.enforced = [replace_how(e, KEPT if _holds(e, hyp.text) else MISSED) for e, _ in self.requirements(piece)]
+        unit.flags |= {Flag.REPETITION} if is_looping(hyp.text, piece) else set()
+        unit.flags |= {Flag.UNKNOWN} if unknown or self.engine.unk_token_id in hyp.token_ids else set()
+        return unit
 
     def model_input(self, sentence: str) -> str:
         """What the model reads for ``sentence``."""
