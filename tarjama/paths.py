@@ -1,8 +1,9 @@
 """Every default path and environment variable tarjama reads, in one place, and the cache's key helpers.
 
 tarjama's own cache (``cache_dir()``) holds what it derives from models: CTranslate2 conversions,
-safetensors converted from pickles, smoke-check verdicts, the demo's generated models and the
-translation memory.  Model downloads stay in the Hugging Face cache (``HF_HOME``).
+safetensors converted from pickles, smoke-check verdicts, the demo's generated models, the
+translation memory and the editor page's history of recent articles.  Model downloads stay in the
+Hugging Face cache (``HF_HOME``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def cache_dir() -> Path:
 
 def memory_file() -> Path:
     return cache_dir() / "memory.sqlite"
+
+
+def history_file() -> Path:
+    """The editor page's recent articles and their edits (tarjama.history), beside the translation memory."""
+    return cache_dir() / "history.sqlite"
 
 
 def ct2_root() -> Path:

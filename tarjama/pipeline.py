@@ -3,7 +3,7 @@
 Order of work for one article or many (``run_many`` batches across articles):
 validate, clean and segment each article once (``prepare``) → load the models → Arabic summary
 (mT5, chunk-merge when long, from the segmented paragraphs) → per target, one Translator call over
-every sentence of every article plus the summary sentences → ArticleResults.
+every sentence of every article plus the summary sentences and the headlines → ArticleResults.
 
 Timings (``ArticleResult.timings``, seconds): ``segment`` (validating and segmenting the article),
 ``load`` (models loaded or converted during the call), ``summarize``, ``translate_<lang>``, ``total``.
@@ -14,11 +14,14 @@ stages are the call's, named ``chunk_load``, ``chunk_summarize``, ``chunk_transl
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from tarjama.documents import Document, InputError, source_name, validate_text
 from tarjama.engines import ENGINES, EngineCache
@@ -29,7 +32,7 @@ from tarjama.summarize.summarizer import Summarizer, Summary
 from tarjama.translate.glossary import Glossary, TargetGlossary, load_glossary
 from tarjama.translate.languages import NON_LATIN_TARGETS
 from tarjama.translate.memory import SQLiteMemory
-from tarjama.translate.segment import Segmented, segment
+from tarjama.translate.segment import Segmented, clean, segment
 from tarjama.translate.translator import Memory, SentenceTranslation, Translator
 
 StageProgress = Callable[[str, float], None]  # (stage, fraction of that stage done)
@@ -40,6 +43,15 @@ log = logging.getLogger(__name__)
 CLEANED_EMPTY_HINT = ("give the article's body: what is there is only page chrome (share, follow or newsletter "
                       "lines), separators or a repeated title")
 NO_TARGET_HINT = "name at least one target language"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Translated(NamedTuple):
+    """One target's output of the shared Translator call, per article: sentences, summary, headline."""
+
+    sentences: list[list[SentenceResult]]
+    summaries: list[str]
+    headlines: list[str | None]
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,15 @@ class PreparedArticle:
     def paragraphs(self) -> list[list[str]]:
         """The cleaned article as paragraphs of sentence texts (what the summarizer reads)."""
         return [[s.text for s in p.sentences] for p in self.seg.paragraphs]
+
+    @property
+    def headline(self) -> str | None:
+        """The Arabic headline: the document's title cleaned as the article's lines are, so a title the
+        article repeats as its first line is the very text of its first sentence (translated once).
+        None without a title, or when cleaning leaves nothing (a title that is only page chrome)."""
+        if not self.doc.title:
+            return None
+        return " ".join(clean(self.doc.title)[0].split()) or None
 
 
 def prepare_article(item: str | Document) -> PreparedArticle:
@@ -220,7 +241,7 @@ class Pipeline:
             summaries = list(self._summarize(prepared))
             shared["summarize"] = time.perf_counter() - t
         summary_sents = [[s.text for s in segment(x.text).sentences()] if x else [] for x in summaries]
-        translated: dict[str, tuple[list[list[SentenceResult]], list[str]]] = {}
+        translated: dict[str, Translated] = {}
         for lang in targets:
             t = time.perf_counter()
             translated[lang] = self._translate(lang, prepared, summary_sents, progress, glossary)
@@ -237,11 +258,13 @@ class Pipeline:
         return self.summarizer(many=len(prepared) > 1).summarize_segmented([p.paragraphs for p in prepared])
 
     def _translate(self, lang: str, prepared: list[PreparedArticle], summary_sents: list[list[str]],
-                   progress: StageProgress | None,
-                   glossary: Glossary | None) -> tuple[list[list[SentenceResult]], list[str]]:
-        """One Translator call for every sentence of every article and every summary."""
+                   progress: StageProgress | None, glossary: Glossary | None) -> Translated:
+        """One Translator call for every sentence of every article, every summary and every headline (the
+        Translator decodes each distinct text once, so a headline that is the first sentence costs nothing)."""
         article_sents = [[s.text for s in p.seg.sentences()] for p in prepared]
-        flat = [s for sents in article_sents for s in sents] + [s for sents in summary_sents for s in sents]
+        headlines = [p.headline for p in prepared]
+        flat = ([s for sents in article_sents for s in sents] + [s for sents in summary_sents for s in sents]
+                + [h for h in headlines if h])
         stage = f"translate {lang}"
         self._tick(progress, stage, 0.0)
         out = self.translator(lang, glossary).translate(
@@ -255,20 +278,20 @@ class Pipeline:
         for sents in summary_sents:
             summary_texts.append(" ".join(r.text for r in results[i : i + len(sents)] if r.text))
             i += len(sents)
-        return per_article, summary_texts
+        rest = iter(results[i:])
+        return Translated(per_article, summary_texts, [next(rest).text if h else None for h in headlines])
 
-    def _result(self, i: int, p: PreparedArticle, summary: Summary | None,
-                translated: dict[str, tuple[list[list[SentenceResult]], list[str]]],
+    def _result(self, i: int, p: PreparedArticle, summary: Summary | None, translated: dict[str, Translated],
                 models: list[ModelInfo], timings: dict[str, float]) -> ArticleResult:
         shape = [len(par.sentences) for par in p.seg.paragraphs]
         translations = {}
-        for lang, (per_article, _) in translated.items():
+        for lang, (per_article, _, _) in translated.items():
             info = next(m for m in models if m.task == "translation" and m.key.endswith(f"-{lang}"))
             translations[lang] = LanguageResult(lang, info.model, info.revision, info.engine,
                                                 _reshape(per_article[i], shape))
         summaries, summary_info = {}, None
         if summary is not None:
-            summaries = {"ar": summary.text, **{lang: t[1][i] for lang, t in translated.items()}}
+            summaries = {"ar": summary.text, **{lang: t.summaries[i] for lang, t in translated.items()}}
             info = next(m for m in models if m.task == "summarization")
             summary_info = {"model": info.model, "revision": info.revision, "strategy": summary.strategy,
                             "chunks": summary.chunks, "rounds": summary.rounds,
@@ -276,10 +299,11 @@ class Pipeline:
         return ArticleResult(
             paragraphs=[[s.text for s in par.sentences] for par in p.seg.paragraphs],
             translations=translations, summaries=summaries, summary_info=summary_info,
-            removed=[asdict(r) for r in p.seg.removed], models=models, timings=dict(timings),
-            id=p.doc.id, title=p.doc.title,
+            removed=[*dropped_items(p.doc), *(asdict(r) for r in p.seg.removed)], models=models,
+            timings=dict(timings), id=p.doc.id, title=p.doc.title,
             source={k: v for k, v in (("file", p.doc.source), ("row", p.doc.row)) if v not in (None, "<text>")},
-            demo=self.registry.demo,
+            demo=self.registry.demo, date=iso_date(getattr(p.doc, "date", None)),
+            headline=_headline(p.headline, {lang: t.headlines[i] for lang, t in translated.items()}),
         )
 
     def _engine(self, spec: ModelSpec):
@@ -325,6 +349,28 @@ def sentence_result(t: SentenceTranslation) -> SentenceResult:
         protected=[{"token": e.source, "how": e.how} for e in t.enforced if e.kind == "token"])
 
 
+def dropped_items(doc: Document) -> list[dict[str, Any]]:
+    """What the reader dropped before cleaning (HTML bylines, dates, navigation) as ``removed`` items.
+
+    Read with getattr: a Document without ``dropped`` (an older reader, a Document built by hand) dropped
+    nothing. Only the schema's keys are kept, so a reader's extra keys never break the JSON contract."""
+    return [{"kind": str(d.get("kind", "dropped")), "text": str(d.get("text", "")), "line": int(d.get("line") or 0)}
+            for d in getattr(doc, "dropped", None) or []]
+
+
+def iso_date(value: object) -> str | None:
+    """The article's date as YYYY-MM-DD (a longer ISO timestamp is cut to its date), or None when the
+    source gives none or something that is not a real calendar date."""
+    text = str(value or "")[:10]
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
+
+
 def open_memory(memory: Memory | bool | str | Path | None = True) -> Memory | None:
     """The translation memory ``Pipeline.from_config(memory=...)`` describes (see there); never raises:
     an unusable file gives a memory that warns once and stays off."""
@@ -347,6 +393,11 @@ def _timings(article: PreparedArticle, shared: dict[str, float], articles: int) 
         timings = {"segment": article.seconds, "chunk_articles": articles,
                    **{f"chunk_{k}": v for k, v in shared.items()}}
     return {k: round(v, 3) for k, v in timings.items()}
+
+
+def _headline(arabic: str | None, translations: dict[str, str | None]) -> dict[str, str]:
+    """``ArticleResult.headline``: the Arabic under "ar", then each target's translation; {} without one."""
+    return {"ar": arabic, **{lang: text or "" for lang, text in translations.items()}} if arabic else {}
 
 
 def _reshape(flat: list[SentenceResult], shape: list[int]) -> list[list[SentenceResult]]:

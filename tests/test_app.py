@@ -61,10 +61,9 @@ def served(models_yaml: Path) -> Iterator[Served]:
         mp.setenv("TARJAMA_MODELS", str(models_yaml))
         pipeline = Pipeline.from_config(memory=None)  # no translation memory: every run really runs
         editor = app.EditorApp(pipeline)
-        demo = editor.build()
-        url = app.launch(demo, port=_free_port(), block=False)
-    yield Served(url, editor)
-    demo.close()
+        running = app.launch(editor.build(), port=_free_port(), block=False)
+    yield Served(running.url, editor)
+    running.close()
 
 
 @pytest.fixture(scope="module")
@@ -327,22 +326,27 @@ def test_upload_handler_checks_what_the_browser_checks(served: Served, tmp_path:
 
 def test_a_table_that_lost_its_shape_is_restored_with_the_corrections(served: Served) -> None:
     import app
+    from tarjama.work import Work
 
     editor = served.editor
     result = editor.pipeline.run(SHORT, targets=["en", "es"], summarize=False)
-    state = {"result": result.to_dict(), "stem": "article", "edits": {}}
-    en, es = (app.review_table(result, lang)["data"] for lang in ("en", "es"))
+    stored = Work(result.to_dict(), "article", "key").to_json()
+    en = app.review_table(result, "en")["data"]
     en[1][app.TEXT_COLUMN] = "He added that the minister will attend."
-    out = editor.apply_edits(state, en, es)
-    state = out[editor.out.state]
-    assert state["edits"]["en"][1] == "He added that the minister will attend."
-    assert editor.out.tables["en"] not in out  # a good edit leaves the table as the editor has it
+    out = editor.edit_table("en", stored, en)
+    stored = out[editor.out.work]
+    assert Work.from_json(stored).edits["en"] == {1: "He added that the minister will attend."}
+    shown = out[editor.out.tables["en"]]["data"]
+    assert shown[1][2] == "✎" and "edited" in shown[1][6].lower()  # settled, said in words
 
+    en[0][app.SOURCE_COLUMN] = "نص آخر"  # a read-only column changed by a client: not this article's row
     with pytest.warns(UserWarning, match="restored, with your corrections"):
-        out = editor.apply_edits(state, en[:1], es)  # a row deleted
+        out = editor.edit_table("en", stored, en)
     restored = out[editor.out.tables["en"]]["data"]
     assert len(restored) == 2 and restored[1][app.TEXT_COLUMN] == "He added that the minister will attend."
-    assert "edited" in restored[1][-1]
+    assert restored[0][app.SOURCE_COLUMN] != "نص آخر"
+    only_one = editor.edit_table("en", out[editor.out.work], [restored[1]])  # a filtered table: one row
+    assert Work.from_json(only_one[editor.out.work]).edits["en"] == {1: "He added that the minister will attend."}
 
 
 # -- safety ---------------------------------------------------------------------------------------------
@@ -380,7 +384,7 @@ def test_translate_endpoint_and_20_concurrent_requests(served: Served) -> None:
 
     client = Client(served.url, verbose=False)
     one = client.predict(SHORT, "en,es", True, api_name="/translate")
-    assert one["schema"] == "tarjama.article/3" and set(one["translations"]) == {"en", "es"}
+    assert one["schema"] == "tarjama.article/4" and set(one["translations"]) == {"en", "es"}
     assert set(one["summaries"]) == {"ar", "en", "es"}
     with pytest.raises(AppError, match="does not look like Arabic"):
         client.predict("Hello, world.", "en", False, api_name="/translate")
@@ -398,7 +402,7 @@ def test_no_request_leaves_the_machine(browser_context, served: Served, tmp_path
     b = _open(browser_context, served.url)
     try:
         b.page.get_by_text("UN conference calls for migrant women").click()  # the one-click example
-        b.page.wait_for_function("document.querySelector('#article textarea').value.length > 0")
+        b.page.wait_for_function("() => document.querySelector('#article textarea').value.length > 0")
         assert b.page.input_value("#article textarea") == SEED.read_text(encoding="utf-8")
         b.page.get_by_role("checkbox", name="Summaries").uncheck()
         _run(b.page)

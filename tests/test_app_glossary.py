@@ -22,10 +22,9 @@ def served_copy(copy_models: Path) -> Iterator[Served]:
     from tarjama.pipeline import Pipeline
 
     editor = app.EditorApp(Pipeline.from_config(copy_models, memory=None))
-    demo = editor.build()
-    url = app.launch(demo, port=_free_port(), block=False)
-    yield Served(url, editor)
-    demo.close()
+    running = app.launch(editor.build(), port=_free_port(), block=False)
+    yield Served(running.url, editor)
+    running.close()
 
 
 @pytest.fixture

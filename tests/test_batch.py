@@ -32,6 +32,7 @@ from tarjama.batch import (
 from tarjama.cli import main
 from tarjama.documents import Document, InputError
 from tarjama.pipeline import prepare_article
+from tarjama.result import markdown_text
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
 ERROR_KEYS = {"id", "source", "reason", "message"}
@@ -446,8 +447,8 @@ def test_dir_format(tmp_path: Path, models_yaml: Path) -> None:
         data = json.loads((out / f"{base}.json").read_text(encoding="utf-8"))
         assert data["id"] == record_id
         jsonschema.validate(data, SCHEMA)
-        assert (out / f"{base}.en.md").read_text(encoding="utf-8").strip().endswith(
-            data["translations"]["en"]["text"].strip())
+        escaped = "\n\n".join(markdown_text(p) for p in data["translations"]["en"]["text"].split("\n\n"))
+        assert (out / f"{base}.en.md").read_text(encoding="utf-8").strip().endswith(escaped)  # as Markdown shows it
         summary = (out / f"{base}.summary.md").read_text(encoding="utf-8")
         assert "## Arabic" in summary and "## English" in summary and "## Spanish" in summary
     assert (tmp_path / "night.manifest.json").exists() and (tmp_path / "night.errors.jsonl").exists()

@@ -17,9 +17,11 @@ import pytest
 
 from tarjama.documents import (
     DOCUMENT_SUFFIXES,
+    DROPPED_KINDS,
     MAX_CHARS,
     REASONS,
     RECORD_SUFFIXES,
+    TEXT_SOURCE,
     Document,
     InputError,
     arabic_ratio,
@@ -30,10 +32,13 @@ from tarjama.documents import (
     input_kind,
     iter_records,
     json_lines_problem,
+    parse_date,
     read_document,
     sample_records,
+    text_document,
     validate_text,
 )
+from tarjama.documents.page_meta import PageMeta
 
 CORPUS = Path("/work/shared/corpus/news/ant_news_articles.shared.jsonl")
 ARABIC = "أعلنت المنظمة الدولية للهجرة اليوم عن برنامج جديد لدعم العائدين."
@@ -924,3 +929,182 @@ def test_sample_records_gives_columns_and_first_records():
     jsonl = sample_records("f.jsonl", stream=io.BytesIO(b'{"id": 1, "content": "x"}\n\nbad\n[1]\n{"lead": "y"}\n'))
     assert jsonl.columns == ("id", "content", "lead") and len(jsonl.records) == 2
     assert sample_records("h.csv", stream=io.BytesIO(b"id,body\n")).columns == ("id", "body")
+
+
+# --------------------------------------------------------------------------- dates and what extraction dropped
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2018-05-16", "2018-05-16"),
+        ("2018/5/6", "2018-05-06"),
+        ("16/05/2018", "2018-05-16"),
+        ("16-05-2018", "2018-05-16"),
+        ("16.05.2018", "2018-05-16"),
+        ("16 مايو 2018", "2018-05-16"),
+        ("16 أيار 2018", "2018-05-16"),
+        ("16 ايار 2018", "2018-05-16"),
+        ("١٦ أيار ٢٠١٨", "2018-05-16"),
+        ("۱۶ مايو ۲۰۱۸", "2018-05-16"),
+        ("٢٠١٨-٠٥-١٦", "2018-05-16"),
+        ("1 كانون الثاني 2019", "2019-01-01"),
+        ("1 كانون ثاني 2019", "2019-01-01"),
+        ("3 شباط 2020", "2020-02-03"),
+        ("3 فبراير 2020", "2020-02-03"),
+        ("7 آذار 2021", "2021-03-07"),
+        ("7 نيسان 2021", "2021-04-07"),
+        ("7 إبريل 2021", "2021-04-07"),
+        ("7 أبريل 2021", "2021-04-07"),
+        ("9 حزيران 2017", "2017-06-09"),
+        ("9 يونيه 2017", "2017-06-09"),
+        ("9 تموز 2017", "2017-07-09"),
+        ("9 يوليو 2017", "2017-07-09"),
+        ("15 آب 2016", "2016-08-15"),
+        ("15 أغسطس 2016", "2016-08-15"),
+        ("15 أيلول 2016", "2016-09-15"),
+        ("15 تشرين الأول 2016", "2016-10-15"),
+        ("15 أكتوبر 2016", "2016-10-15"),
+        ("15 تشرين الثاني 2016", "2016-11-15"),
+        ("15 كانون الأول 2016", "2016-12-15"),
+        ("15 ديسمبر 2016", "2016-12-15"),
+        ("15 جوان 2016", "2016-06-15"),
+        ("16 أيار/مايو 2018", "2018-05-16"),
+        ("16 مايو، 2018", "2018-05-16"),
+        ("16 مايو 2018م", "2018-05-16"),
+        ("الأربعاء 16 مايو 2018", "2018-05-16"),
+        ("الاثنين، 14 أيار 2018", "2018-05-14"),
+        ("  (16/05/2018)  ", "2018-05-16"),
+        ("\u200f16 مايو 2018\u200f", "2018-05-16"),
+        ("*16 مايو 2018*", "2018-05-16"),
+        # not a date line: no date at all, more than a date, or no such day
+        ("", None),
+        ("عنوان الخبر", None),
+        ("قال الوزير في 16 مايو 2018 إن", None),
+        ("16 مايو", None),
+        ("مايو 2018", None),
+        ("05/16/2018", None),  # month first: the Arab press writes the day first
+        ("31/02/2018", None),
+        ("16 أيار/حزيران 2018", None),  # two months that disagree
+        ("16/05/18", None),
+        ("2018-05-166", None),
+        ("16 رمضان 1439", None),  # Hijri: another calendar
+    ],
+)
+def test_parse_date(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "date", "title"),
+    [
+        ("16 مايو 2018\nعنوان الخبر", "2018-05-16", "عنوان الخبر"),
+        ("عنوان الخبر\n\n2018-05-16", "2018-05-16", "عنوان الخبر"),
+        ("عنوان الخبر\nالقاهرة\n\n16/05/2018", "2018-05-16", "عنوان الخبر"),
+        ("عنوان الخبر\nسطر\nسطر آخر\n16/05/2018", None, "عنوان الخبر"),  # the fourth line: body
+        ("عنوان الخبر\nقال الوزير في 16 مايو 2018 إن الاجتماع انتهى", None, "عنوان الخبر"),
+        ("عنوان الخبر", None, "عنوان الخبر"),
+    ],
+)
+def test_txt_and_pasted_text_date_and_title(head, date, title):
+    text = f"{head}\n\n{ARABIC}\n{ARABIC_2}"
+    doc = read_document("a.txt", data=text.encode())
+    pasted = text_document(text)
+    assert (doc.date, doc.title, doc.text) == (date, title, text)
+    assert (pasted.date, pasted.title, pasted.text, pasted.dropped) == (date, title, text, [])
+    assert (pasted.source, pasted.format, pasted.id) == (TEXT_SOURCE, "txt", None)
+
+
+def test_docx_date_is_its_creation_date():
+    import datetime as dt
+
+    def build(document):
+        document.core_properties.created = dt.datetime(2018, 5, 16, 9, 30)
+        document.add_paragraph(ARABIC)
+
+    assert docx_to_document(_docx_bytes(build), "t.docx").date == "2018-05-16"
+    # python-docx's template stamp (2013-12-23) is no article's date
+    assert docx_to_document(_docx_bytes(lambda d: d.add_paragraph(ARABIC)), "t.docx").date is None
+
+
+BODY = "".join(f"<p>{p}</p>" for p in [ARABIC, ARABIC_2, ARABIC + " " + ARABIC_2, ARABIC_2 + " " + ARABIC])
+MENU = '<nav class="main-menu"><ul>' + "".join(
+    f'<li><a href="/{n}">{n}</a></li>' for n in ["Home", "World", "Sport", "Business"] * 3) + "</ul></nav>"
+
+
+def _page(head: str = "", before: str = "", after: str = "", chrome: str = "") -> str:
+    return (f'<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8"><title>عنوان</title>{head}</head>'
+            f"<body><header>{chrome}</header><article><h1>عنوان الخبر</h1>{before}"
+            f'<div class="article-body">{BODY}</div>{after}</article></body></html>')
+
+
+@pytest.mark.parametrize(
+    ("page", "date", "kinds"),
+    [
+        pytest.param(_page(), None, [], id="plain"),
+        pytest.param(_page('<meta property="article:published_time" content="2018-05-16T23:30:00-05:00">'),
+                     "2018-05-16", [], id="article-published-time"),
+        pytest.param(_page(before='<time datetime="2019-01-02T08:00">2 يناير 2019</time>'),
+                     "2019-01-02", ["date"], id="time-datetime"),
+        pytest.param(_page('<meta name="date" content="2020/03/04">'), "2020-03-04", [], id="meta-date"),
+        pytest.param(_page('<meta name="Date" content="4 آذار 2020">'), "2020-03-04", [], id="meta-date-arabic"),
+        pytest.param(_page(before='<div class="post-date">الأربعاء 16 مايو 2018</div>'), "2018-05-16", ["date"],
+                     id="visible-date-line"),
+        pytest.param(_page(before='<div class="byline">بقلم أحمد علي - <time>16 أيار 2018</time></div>'),
+                     "2018-05-16", ["byline"], id="byline-with-its-date"),
+        pytest.param(_page('<meta name="author" content="أحمد علي">'), None, ["byline"], id="meta-author"),
+        pytest.param(_page(after='<p>بقلم <a rel="author" href="/a">أحمد علي</a></p>'), None, ["byline"],
+                     id="rel-author"),
+        pytest.param(_page(chrome=MENU), None, ["navigation"], id="navigation"),
+        pytest.param(_page('<meta name="author" content="أحمد علي">'
+                           '<meta property="article:published_time" content="2018-05-16">',
+                           before='<span class="author">أحمد علي</span><span class="date">16/05/2018</span>',
+                           chrome=MENU), "2018-05-16", ["byline", "date", "navigation"], id="all"),
+        # what is not the article's: a footer's copyright year, a sidebar's dates and authors, the site's date
+        pytest.param(_page(after="<footer><p>جميع الحقوق محفوظة © 2018</p></footer>"), None, [], id="copyright"),
+        pytest.param(_page(after='<aside class="sidebar"><div class="date">1 مارس 2017</div>'
+                                 '<span class="author">كاتب آخر</span></aside>'), None, [], id="sidebar"),
+        pytest.param(_page(after='<div class="related-news"><a href="/x">خبر آخر</a>'
+                                 '<time datetime="2017-03-01">1 مارس 2017</time></div>'), None, [], id="related"),
+        pytest.param(_page(chrome='<div class="today-date">الأحد 5 يناير 2025</div>'), None, [], id="site-header"),
+    ],
+)
+def test_html_date_and_dropped(page, date, kinds, no_network):
+    doc = html_to_document(page, "page.html")
+    assert doc.date == date
+    assert [d["kind"] for d in doc.dropped] == kinds
+    assert all(set(d) == {"kind", "line", "text"} and d["line"] == 0 and d["text"] for d in doc.dropped)
+    assert {d["kind"] for d in doc.dropped} <= set(DROPPED_KINDS)
+    assert doc.text.startswith(ARABIC) or doc.text.startswith("عنوان الخبر")  # the article itself is kept
+
+
+def test_html_dropped_texts_are_short_summaries():
+    page = _page('<meta name="author" content="أحمد علي">', before='<div class="byline">بقلم أحمد علي</div>'
+                 '<div class="post-date">16 مايو 2018</div>', chrome=MENU)
+    dropped = html_to_document(page, "page.html").dropped
+    assert [d["text"] for d in dropped] == [
+        "بقلم أحمد علي",  # the meta author's name is in it: listed once
+        "16 مايو 2018",
+        "navigation: 12 links (Home, World, Sport, …)",
+    ]
+
+
+def test_html_date_and_dropped_come_through_read_document(tmp_path):
+    path = tmp_path / "a.html"
+    path.write_text(_page('<meta property="article:published_time" content="2018-05-16">', chrome=MENU))
+    doc = read_document(path)
+    assert doc.date == "2018-05-16" and [d["kind"] for d in doc.dropped] == ["navigation"]
+
+
+@pytest.mark.parametrize(
+    ("meta", "text", "expected"),
+    [
+        (PageMeta(bylines=["بقلم أحمد علي"]), "بقلم أحمد علي\n\nنص", []),  # kept in the text: not dropped
+        (PageMeta(bylines=["بقلم   أحمد\nعلي"]), "نص", [("byline", "بقلم أحمد علي")]),
+        (PageMeta(links=["الرئيسية"]), "نص", [("navigation", "navigation: 1 link (الرئيسية)")]),
+        (PageMeta(links=["أ", "ب", "أ", "ج"]), "نص", [("navigation", "navigation: 4 links (أ, ب, ج)")]),
+        (PageMeta(bylines=["كاتب"], date_lines=["16 مايو 2018"]), "16 مايو 2018", [("byline", "كاتب")]),
+    ],
+)
+def test_page_meta_lists_only_what_the_text_lacks(meta, text, expected):
+    assert [(d["kind"], d["text"]) for d in meta.dropped(text)] == expected

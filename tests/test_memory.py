@@ -225,3 +225,52 @@ def test_regenerated_weights_are_not_served_old_entries(models_yaml: Path, tmp_p
     config = root / "opus-mt-ar-en" / "generation_config.json"
     config.write_text(config.read_text() + "\n")  # the folder regenerated in place
     assert run() >= 1
+
+
+def _age(path: Path, sources: list[str], days: float) -> None:
+    """Mark entries last used ``days`` ago, from outside (another process would see the same file)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.executemany("UPDATE entries SET used = ? WHERE source = ?",
+                       [(time.time() - days * 86_400, s) for s in sources])
+    db.close()
+
+
+def test_entries_unused_past_max_age_are_forgotten_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "tm.sqlite"
+    memory = SQLiteMemory(path)
+    memory.store("ns", {f"s{i}": hyp(f"t{i}") for i in range(6)})
+    memory.close()
+    _age(path, ["s0", "s1", "s2"], days=3)
+    _age(path, ["s3"], days=0.5)
+    assert SQLiteMemory(path).count() == 6  # no max_age_days: kept however old
+    memory = SQLiteMemory(path, max_age_days=1)
+    assert set(memory.lookup("ns", [f"s{i}" for i in range(6)])) == {"s3", "s4", "s5"}
+    assert memory.count() == 3
+
+
+def test_max_age_is_swept_at_most_hourly_while_open(tmp_path: Path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    import tarjama.translate.memory as memory_module
+
+    clock = [time.time()]
+    monkeypatch.setattr(memory_module, "time", SimpleNamespace(time=lambda: clock[0]))
+    path = tmp_path / "tm.sqlite"
+    memory = SQLiteMemory(path, max_age_days=1)
+    memory.store("ns", {"old": hyp("a"), "kept": hyp("b")})
+    _age(path, ["old"], days=2)
+    clock[0] += 60
+    memory.store("ns", {"new": hyp("c")})
+    assert memory.count() == 3  # swept at open, not again within the hour
+    clock[0] += memory_module.EXPIRE_EVERY
+    memory.store("ns", {"newer": hyp("d")})
+    assert set(memory.lookup("ns", ["old", "kept", "new", "newer"])) == {"kept", "new", "newer"}
+
+
+@pytest.mark.parametrize("days", [0, -1, float("nan")])
+def test_max_age_must_be_positive(tmp_path: Path, days: float) -> None:
+    with pytest.raises(ValueError, match="max_age_days"):
+        SQLiteMemory(tmp_path / "tm.sqlite", max_age_days=days)
+    assert not (tmp_path / "tm.sqlite").exists()  # refused before touching the disk

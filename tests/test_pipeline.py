@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from conftest import REPO, SEED, news_articles
 from tarjama.translate.segment import segment
 
-from tarjama.documents import InputError
+from tarjama.documents import Document, InputError
+from tarjama.pipeline import Pipeline, dropped_items, iso_date
 from tarjama.result import SCHEMA_ID, ArticleResult
 
 SCHEMA = json.loads((REPO / "tarjama" / "schema" / "article.schema.json").read_text())
@@ -68,7 +70,7 @@ def test_seed_article_result(pipeline) -> None:
     jsonschema.validate(result.to_dict(), SCHEMA)
     again = ArticleResult.from_dict(json.loads(result.to_json()))
     assert again.to_dict() == result.to_dict()
-    assert result.to_dict()["schema"] == SCHEMA_ID == SCHEMA["properties"]["schema"]["const"] == "tarjama.article/3"
+    assert result.to_dict()["schema"] == SCHEMA_ID == SCHEMA["properties"]["schema"]["const"] == "tarjama.article/4"
 
 
 def test_version_1_json_is_still_read(pipeline) -> None:
@@ -78,6 +80,103 @@ def test_version_1_json_is_still_read(pipeline) -> None:
     result = ArticleResult.from_dict(old)
     assert result.timings == old["timings"] and result.paragraphs == old["paragraphs"]
     assert result.to_dict() == {**old, "schema": SCHEMA_ID}
+
+
+@pytest.mark.parametrize("schema", ["tarjama.article/2", "tarjama.article/3"])
+def test_results_before_headlines_are_still_read(pipeline, schema: str) -> None:
+    """/3 and before had no headline or date: they read as none."""
+    old = pipeline.run("قال الوزير إن الاجتماع انتهى.", targets=("en",), summarize=False).to_dict()
+    del old["headline"], old["date"]
+    result = ArticleResult.from_dict({**old, "schema": schema})
+    assert result.headline == {} and result.date is None
+    with pytest.raises(ValueError, match=r"tarjama\.article/9"):
+        ArticleResult.from_dict({**old, "schema": "tarjama.article/9"})
+
+
+# -- headline, date and what the reader dropped ---------------------------------------------------------
+
+HEADLINE = "مؤتمر الأمم المتحدة يدعو إلى التمكين الاقتصادي للمهاجرات"
+BODY = "قال الوزير إن الاجتماع انتهى. وأضاف أن الحكومة ستدعم المزارعين."
+
+
+@dataclass(frozen=True)
+class ReadDocument(Document):
+    """A Document as the HTML reader will give it: with a date and the items extraction dropped."""
+
+    date: str | None = None
+    dropped: list[dict] = field(default_factory=list)
+
+
+@pytest.fixture
+def asked(models_yaml: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pipeline, list[tuple[str, tuple[str, ...]]]]:
+    """A pipeline without memory whose engines record every decoding call: (lang, the texts asked)."""
+    pipe = Pipeline.from_config(models_yaml, memory=False)
+    log: list[tuple[str, tuple[str, ...]]] = []
+    for lang in ("en", "es"):
+        engine = pipe.translator(lang).engine
+        for name in ("generate", "generate_alternatives"):
+            original = getattr(engine, name)
+
+            def recording(texts, *args, _original=original, _lang=lang, **kwargs):
+                log.append((_lang, tuple(texts)))
+                return _original(texts, *args, **kwargs)
+
+            monkeypatch.setattr(engine, name, recording)
+    return pipe, log
+
+
+def test_the_headline_is_translated_in_the_articles_call(asked) -> None:
+    pipe, log = asked
+    text = f"{HEADLINE}\n\n{BODY}"
+    titled = pipe.run(Document(text=text, title=HEADLINE), targets=("en", "es"), summarize=False)
+    with_title = sorted(log)
+    log.clear()
+    plain = pipe.run(Document(text=text), targets=("en", "es"), summarize=False)
+    assert sorted(log) == with_title  # the headline is the first sentence: no call, no text more
+    assert list(titled.headline) == ["ar", "en", "es"] and titled.headline["ar"] == HEADLINE
+    for lang in ("en", "es"):
+        assert titled.headline[lang] == titled.translations[lang].paragraphs[0][0].text
+    assert plain.headline == {} and titled.title == HEADLINE
+    jsonschema.validate(titled.to_dict(), SCHEMA)
+
+
+def test_a_headline_the_body_lacks_is_decoded_with_the_body(asked) -> None:
+    pipe, log = asked
+    result = pipe.run(Document(text=BODY, title="عنوان  مختلـــف تماما"), targets=("en",), summarize=False)
+    assert result.headline["ar"] == "عنوان مختلف تماما"  # cleaned as the article's lines are (tatweel, spaces)
+    first = log[0][1]
+    assert "عنوان مختلف تماما" in first and set(result.sentences()) <= set(first)  # one batch, not a call of its own
+    assert result.headline["en"] and "عنوان مختلف تماما" not in result.paragraphs[0]
+    assert result.title == "عنوان  مختلـــف تماما"  # the title stays as read
+
+
+def test_the_documents_date_and_dropped_items_reach_the_result(pipeline) -> None:
+    dropped = [{"kind": "byline", "line": 0, "text": "بقلم: مراسلنا", "extra": "not in the schema"},
+               {"kind": "date", "line": 2, "text": "16 مايو 2018"}]
+    doc = ReadDocument(text=f"{BODY}\n\nابق على اتصال", title=None, date="2018-05-16", dropped=dropped)
+    result = pipeline.run(doc, targets=("en",), summarize=False)
+    assert result.date == "2018-05-16" and result.headline == {}
+    assert result.removed[:2] == [{"kind": "byline", "text": "بقلم: مراسلنا", "line": 0},
+                                  {"kind": "date", "text": "16 مايو 2018", "line": 2}]
+    assert ("boilerplate", "ابق على اتصال") in {(r["kind"], r["text"]) for r in result.removed[2:]}
+    jsonschema.validate(result.to_dict(), SCHEMA)
+    assert ArticleResult.from_dict(json.loads(result.to_json())).to_dict() == result.to_dict()
+
+
+def test_a_plain_document_has_no_date_and_dropped_nothing() -> None:
+    assert dropped_items(Document(text=BODY)) == [] and iso_date(getattr(Document(text=BODY), "date", None)) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2018-05-16", "2018-05-16"),
+    ("2018-05-16T09:30:00+03:00", "2018-05-16"),
+    ("2018-02-30", None),        # not a calendar date
+    ("16/05/2018", None),
+    ("", None),
+    (None, None),
+])
+def test_iso_date(value: str | None, expected: str | None) -> None:
+    assert iso_date(value) == expected
 
 
 @pytest.mark.parametrize(("text", "reason"), [

@@ -9,8 +9,11 @@ changed model or setting never serves an old translation.
 Several processes may read and write one file at once (WAL journal, a busy timeout, short
 ``BEGIN IMMEDIATE`` write transactions).  The file is bounded: after a store that takes it past
 ``max_entries``, the least recently *used* entries (looked up or stored longest ago) are deleted
-until ``EVICT_TO`` of the bound remains.  A file that is corrupt, unreadable or unwritable turns
-the memory off for this process with one warning, never an error: translation goes on without it.
+until ``EVICT_TO`` of the bound remains.  With ``max_age_days``, entries unused for longer than that are
+deleted when the memory opens and, while it stays open, at most once every ``EXPIRE_EVERY`` seconds (on a
+store), so a long-running page forgets what nobody has asked for in a while.  A file that is corrupt,
+unreadable or unwritable turns the memory off for this process with one warning, never an error:
+translation goes on without it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ENTRIES = 200_000  # ≈ 60–100 MB of typical news sentences with their translations
 EVICT_TO = 0.9                 # after going over the bound, keep this share of it (most recently used)
+EXPIRE_EVERY = 3600.0          # seconds between two sweeps for entries unused past max_age_days
+_DAY = 86_400.0
 _CHUNK = 500                   # sources per SELECT (SQLite's parameter limit is 999 on old builds)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS namespaces (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -66,9 +71,15 @@ class SQLiteMemory:
     ``enabled`` is False after the file proved unusable; lookups then find nothing and stores do nothing.
     """
 
-    def __init__(self, path: str | Path, *, max_entries: int = DEFAULT_MAX_ENTRIES, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 max_age_days: float | None = None, timeout: float = 30.0) -> None:
+        if max_age_days is not None and not max_age_days > 0:  # `not >` also refuses NaN
+            raise ValueError(f"max_age_days must be more than 0 days (or None to keep entries however old), "
+                             f"not {max_age_days!r}")
         self.path = Path(path).expanduser()
         self.max_entries = max_entries
+        self.max_age_days = max_age_days
+        self._expired_at = 0.0  # when the last sweep for old entries ran (0: never)
         self.enabled = False
         self.problem: str | None = None
         self._lock = threading.Lock()  # one connection shared by the process's threads (the web app)
@@ -82,6 +93,7 @@ class SQLiteMemory:
                 raise sqlite3.OperationalError("cannot switch to the WAL journal")
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across app crashes
             self._db.executescript(_SCHEMA)
+            self._expire(time.time())
             self.enabled = True
         except (sqlite3.Error, OSError) as err:
             self._disable(err)
@@ -133,6 +145,7 @@ class SQLiteMemory:
                     "INSERT OR REPLACE INTO entries (ns, source, text, score, num_tokens, token_ids, used) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [(ns, *r) for r in rows])
                 self._evict()
+                self._expire(now)
         except sqlite3.Error as err:
             self._disable(err)
 
@@ -175,6 +188,14 @@ class SQLiteMemory:
             drop = count - int(self.max_entries * EVICT_TO)
             self._db.execute("DELETE FROM entries WHERE (ns, source) IN "
                              "(SELECT ns, source FROM entries ORDER BY used LIMIT ?)", (drop,))
+
+    def _expire(self, now: float) -> None:
+        """Delete entries unused for more than ``max_age_days``; a sweep at most every ``EXPIRE_EVERY``
+        seconds, so a busy page pays for one indexed DELETE an hour, not one per store."""
+        if self.max_age_days is None or now - self._expired_at < EXPIRE_EVERY:
+            return
+        self._db.execute("DELETE FROM entries WHERE used < ?", (now - self.max_age_days * _DAY,))
+        self._expired_at = now
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)

@@ -55,13 +55,19 @@ def add_run_options(p: argparse.ArgumentParser, *, quiet_help: str = "no progres
                    help="target languages, comma-separated (default: every target of models.yaml: en,es)")
     p.add_argument("--summary", action="store_true", help="also summarize (Arabic + each target)")
     add_backend_option(p)
-    p.add_argument("--no-memory", dest="memory", action="store_false",
-                   help="do not use (or fill) the translation memory (default: sentences translated before with "
-                        "the same model and settings come from $TARJAMA_CACHE/memory.sqlite)")
+    add_memory_option(p)
     p.add_argument("--glossary", metavar="FILE", help="enforce these terms (CSV/TSV with a header row of languages, "
                    "ar,en,es, or YAML), on top of models.yaml's glossary: a term whose translation the model "
                    "misses is re-decoded with a placeholder, else flagged glossary_missed")
     p.add_argument("--quiet", action="store_true", help=quiet_help)
+
+
+def add_memory_option(p: argparse.ArgumentParser,
+                      extra: str = "") -> None:
+    """``--no-memory``: every command that translates, and the page (whose help adds why it matters there)."""
+    p.add_argument("--no-memory", dest="memory", action="store_false",
+                   help=f"do not use (or fill) the translation memory{extra} (default: sentences translated "
+                        "before with the same model and settings come from $TARJAMA_CACHE/memory.sqlite)")
 
 
 def read_glossary(path: str | None):

@@ -12,19 +12,25 @@ The modules, by job:
   checks    validate_text, arabic_ratio, MAX_CHARS, MIN_ARABIC
   decoding  decode_bytes: bytes to text, binary content refused by name
   files     input_kind, DOCUMENT_SUFFIXES, RECORD_SUFFIXES, MAX_FILE_BYTES; whole-file refusals
-  readers   read_document, html_to_document, docx_to_document (trafilatura, python-docx imported on use)
+  readers   read_document, text_document, html_to_document, docx_to_document (trafilatura, python-docx
+            imported on use)
+  dates     parse_date: an article's date line (ISO, day-first, Arabic month names) to YYYY-MM-DD
+  page_meta what an HTML page says besides its text: its date, the byline/date line/navigation dropped
   records   iter_records, count_records, sample_records, RecordSample, json_lines_problem
 """
 
 from tarjama.documents.checks import MAX_CHARS, MIN_ARABIC, arabic_ratio, validate_text
+from tarjama.documents.dates import parse_date
 from tarjama.documents.decoding import decode_bytes
 from tarjama.documents.files import DOCUMENT_SUFFIXES, MAX_FILE_BYTES, RECORD_SUFFIXES, input_kind
-from tarjama.documents.readers import docx_to_document, html_to_document, read_document
+from tarjama.documents.page_meta import DROPPED_KINDS
+from tarjama.documents.readers import docx_to_document, html_to_document, read_document, text_document
 from tarjama.documents.records import RecordSample, count_records, iter_records, json_lines_problem, sample_records
 from tarjama.documents.types import HINTS, REASONS, STDIN_NAME, TEXT_SOURCE, Document, InputError, source_name
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "DROPPED_KINDS",
     "HINTS",
     "MAX_CHARS",
     "MAX_FILE_BYTES",
@@ -44,8 +50,10 @@ __all__ = [
     "input_kind",
     "iter_records",
     "json_lines_problem",
+    "parse_date",
     "read_document",
     "sample_records",
     "source_name",
+    "text_document",
     "validate_text",
 ]

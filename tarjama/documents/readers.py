@@ -1,5 +1,6 @@
 """Read one article per file: .txt .md (text), .html .htm (the article, without page chrome, via
-trafilatura), .docx (paragraphs and table cells, via python-docx).
+trafilatura), .docx (paragraphs and table cells, via python-docx); and pasted text (``text_document``).
+Each reader also gives the article's date where its source says it, and HTML what extraction dropped.
 
 trafilatura, lxml and python-docx are imported inside the readers that use them, so importing this
 module stays light.
@@ -8,6 +9,7 @@ module stays light.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import io
 import re
 import sys
@@ -15,6 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tarjama.documents.dates import parse_date
 from tarjama.documents.decoding import (
     SNIFF_BYTES,
     bom_codec,
@@ -24,9 +27,11 @@ from tarjama.documents.decoding import (
     refuse_binary,
 )
 from tarjama.documents.files import DOCUMENT_SUFFIXES, MAX_FILE_BYTES, cannot_read, file_too_big, unsupported
+from tarjama.documents.page_meta import read_page
 from tarjama.documents.types import HINTS, Document, InputError, fallback_id, source_name, the_file
 
 _TITLE_CHARS = 120  # a .txt's first line longer than this is a lede, not a headline: it is cut at a word
+_DATE_LINES = 3     # a .txt's date is a line of its own among its first lines (wire copy's dateline)
 
 
 def _read_file(path: Path, source: str) -> bytes:
@@ -73,19 +78,37 @@ def read_document(path: str | Path, data: bytes | None = None) -> Document:
     _require_text(text, source, f"{the_file(source)} is empty (or only whitespace); nothing to translate")
     doc_id = fallback_id(source, 0, text) if source == "-" else source
     if suffix == ".md":
-        return Document(text=text, id=doc_id, source=source, format="md")
-    return Document(text=text, title=_first_line_title(text), id=doc_id, source=source, format="txt")
+        return Document(text=text, id=doc_id, source=source, format="md", date=_text_date(text))
+    return Document(text=text, title=_first_line_title(text), id=doc_id, source=source, format="txt",
+                    date=_text_date(text))
+
+
+def text_document(text: str) -> Document:
+    """A pasted article (the page's text box, the API), titled and dated as a .txt file would be, so
+    its exports are headed and dated the same whichever way it came in.
+
+    Does not validate (the pipeline refuses empty or non-Arabic text with its own messages).
+    """
+    return Document(text=text, title=_first_line_title(text), date=_text_date(text))
 
 
 def _first_line_title(text: str) -> str | None:
     """A .txt has no markup naming its headline, but wire copy and scrapes put it first (often twice:
     the segmenter drops the repeat), so the first line with a letter is the title; without one every
-    export is headed "Article". A long first line is a lede, so it is cut at a word."""
-    line = next((ln for ln in text.split("\n") if any(c.isalpha() for c in ln)), None)
+    export is headed "Article". A long first line is a lede, so it is cut at a word. A dateline
+    ("16 مايو 2018") is the article's date, not its headline."""
+    line = next((ln for ln in text.split("\n") if any(c.isalpha() for c in ln) and not parse_date(ln)), None)
     if line is None:
         return None
     title = " ".join(line.split())
     return title if len(title) <= _TITLE_CHARS else title[:_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _text_date(text: str) -> str | None:
+    """The date of a text article: one of its first non-blank lines when that line is a date and nothing
+    else (a date inside a sentence may be any event's)."""
+    lines = [ln for ln in text.split("\n", 20)[:20] if ln.strip()][:_DATE_LINES]
+    return next(filter(None, map(parse_date, lines)), None)
 
 
 def _looks_like_html(text: str) -> bool:
@@ -186,52 +209,70 @@ def _page_paragraphs(tree) -> str:
 
 
 def _extraction_config():
-    """trafilatura's settings with its flattening short-text rescue switched off (a private copy)."""
+    """trafilatura's settings with its flattening short-text rescue switched off (a private copy), and
+    dates read from markup only: its text search takes a footer's "© 2018" for the article's date."""
     from trafilatura.settings import use_config
 
     config = use_config()
     config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "0")
+    config.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
     return config
 
 
 def html_to_document(html: str, source: str) -> Document:
-    """The article text of an HTML page, without navigation, ads, related links or footers.
+    """The article text of an HTML page, without navigation, ads, related links or footers; its date;
+    and the byline, date line and navigation extraction dropped (``Document.dropped``).
 
     trafilatura works offline on the string given; each extracted block becomes a paragraph.
     """
-    from lxml import etree
-    from trafilatura import bare_extraction, load_html
+    from trafilatura import load_html
 
     if not re.search(r"<(?:html|body)\b", html[:4096], re.IGNORECASE):
         html = f"<html><body>{html}</body></html>"  # trafilatura rejects bare fragments
     tree = load_html(html)
-    text, title = "", None
+    text, title, date, dropped = "", None, None, []
     if tree is not None:
-        prune = etree.XPath(_BOILERPLATE_XPATH, namespaces={"re": "http://exslt.org/regular-expressions"})
-        for element in prune(tree):
-            element.drop_tree()
-        result = bare_extraction(
-            tree,
-            config=_extraction_config(),
-            include_comments=False,
-            include_tables=True,
-            include_links=False,
-            include_images=False,
-            with_metadata=True,
-        )
-        if result is not None:
-            text, title = _paragraphs(_tree_text(result.body)), (result.title or "").strip() or None
-        if len(text) < _SHORT_EXTRACTION:
-            fallback = _paragraphs(_page_paragraphs(tree))
-            if len(fallback) > _FALLBACK_GAIN * len(text):
-                text = fallback
+        page = read_page(tree)  # before pruning, which removes bylines and menus
+        text, title, meta = _extract(tree)
+        date, dropped = page.date(meta.get("date")), page.dropped(text, meta.get("author"))
     _require_text(
         text,
         source,
         "no article text found in this HTML page; save the article page itself",
         "save the article's own page (not a front page or an index), or give its text as .txt",
     )
-    return Document(text=text, title=title, id=source, source=source, format="html")
+    return Document(text=text, title=title, id=source, source=source, format="html", date=date, dropped=dropped)
+
+
+def _extract(tree) -> tuple[str, str | None, dict[str, str | None]]:
+    """Text, title and metadata (date, author) of a page's article; prunes ``tree`` in place.
+
+    trafilatura's extraction, or the page's own paragraphs where that finds (much) less.
+    """
+    from lxml import etree
+    from trafilatura import bare_extraction
+
+    prune = etree.XPath(_BOILERPLATE_XPATH, namespaces={"re": "http://exslt.org/regular-expressions"})
+    for element in prune(tree):
+        element.drop_tree()
+    result = bare_extraction(
+        tree,
+        config=_extraction_config(),
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+        include_images=False,
+        with_metadata=True,
+    )
+    text, title, meta = "", None, {}
+    if result is not None:
+        text, title = _paragraphs(_tree_text(result.body)), (result.title or "").strip() or None
+        meta = {"date": result.date, "author": result.author}
+    if len(text) < _SHORT_EXTRACTION:
+        fallback = _paragraphs(_page_paragraphs(tree))
+        if len(fallback) > _FALLBACK_GAIN * len(text):
+            text = fallback
+    return text, title, meta
 
 
 def docx_to_document(data: bytes, source: str) -> Document:
@@ -264,7 +305,21 @@ def docx_to_document(data: bytes, source: str) -> Document:
         "the Word document has no text; nothing to translate",
         "check that this is the right document (a scanned page is an image, with no text to read)",
     )
-    return Document(text=text, title=title, id=source, source=source, format="docx")
+    return Document(text=text, title=title, id=source, source=source, format="docx", date=_docx_date(document))
+
+
+# python-docx's own template carries this creation stamp: a file generated by a script that never set
+# one says 2013-12-23, which is no article's date.
+_PYTHON_DOCX_STAMP = dt.datetime(2013, 12, 23, 23, 15)  # UTC
+
+
+def _docx_date(document) -> str | None:
+    """The document's creation date (core properties, its UTC day), which Word sets when the story is
+    written; None where the file does not say."""
+    created = document.core_properties.created
+    if created is None or created.replace(tzinfo=None) == _PYTHON_DOCX_STAMP:
+        return None
+    return created.date().isoformat()
 
 
 def _check_docx_container(data: bytes, source: str) -> None:

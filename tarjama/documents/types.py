@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 # The reasons the documents modules raise; callers may add their own (the pipeline uses "usage").
 REASONS = frozenset(
@@ -56,7 +57,13 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """One article's text as read from its source, before any cleaning."""
+    """One article's text as read from its source, before any cleaning.
+
+    ``date``: the article's date (ISO ``YYYY-MM-DD``) where its source says it.  ``dropped``: what
+    extraction left out that an editor would want to know (an HTML page's byline, date line,
+    navigation), each ``{"kind": "byline"|"date"|"navigation"|"other", "line": 0, "text": ...}`` like the
+    segmenter's removals (line 0: not in the text); the page shows them with those.
+    """
 
     text: str
     title: str | None = None
@@ -64,6 +71,8 @@ class Document:
     source: str = "<text>"
     row: int | None = None
     format: str = "txt"
+    date: str | None = None
+    dropped: list[dict[str, Any]] = field(default_factory=list, hash=False)
 
 
 # --------------------------------------------------------------------------- naming sources
