@@ -110,7 +110,6 @@ CSS = """
   .tj-pairs .tj-src { margin-bottom: .3em; }
   .tj-pairs .tj-tr { margin-bottom: 1.2em; border-bottom: 1px solid var(--border-color-primary); }
   .tj-review .table-wrap, .tj-review .table-container { overflow-x: auto !important; }
-  .tj-review table { min-width: 820px !important; table-layout: fixed; }
 }
 """
 
@@ -222,11 +221,9 @@ def flag_notes(sent: SentenceResult) -> str:
 def flag_words(sent: SentenceResult) -> str:
     """The flags in words, for the table: what each means and, when the checks said, what it is about.
     An edited or reviewed sentence says so first; its warnings are settled (they stay in the JSON)."""
-    if Flag.EDITED in sent.flags or Flag.REVIEWED in sent.flags:
-        settled = [f for f in (Flag.EDITED, Flag.REVIEWED) if f in sent.flags]
-        return " ".join(EXPLANATIONS[f] for f in settled)
+    settled = [f.value for f in (Flag.EDITED, Flag.REVIEWED) if f in sent.flags]
     parts = []
-    for f in sent.flags:
+    for f in settled or sent.flags:
         what = EXPLANATIONS[Flag(f)].split(": ")[0].rstrip(".")  # the legend has the rest: what to check
         detail = f" ({sent.details[f]})" if f in sent.details else ""
         parts.append(f"{f.replace('_', ' ').capitalize()} — {what}{detail}.")
@@ -308,7 +305,9 @@ REVIEW_HEADERS = ["#", "¶", "", "Arabic", "", "Confidence", "Why it is flagged"
 TEXT_COLUMN = 4      # the translation: editable
 SOURCE_COLUMN = 3
 REVIEWED_COLUMN = 7  # a checkbox: editable
-COLUMN_WIDTHS = ["44px", "40px", "40px", "27%", "27%", "90px", "26%", "84px"]
+# Fixed widths (px): Gradio sizes body cells from these against the container, so percentages collapse on a
+# phone; in pixels the table keeps every column and scrolls sideways there (at ~1,170 px it fits a desktop).
+COLUMN_WIDTHS = ["48px", "40px", "40px", "300px", "300px", "96px", "260px", "86px"]
 
 
 def review_headers(lang: str) -> list[str]:
@@ -552,7 +551,7 @@ class EditorApp:
         """An upload fills the text box (the editor sees what will be translated); the file is checked here,
         since the browser's type and size checks are advisory."""
         if not path:
-            return {}
+            return gr.skip()
         name = Path(path).name
         try:
             size = os.path.getsize(path)
@@ -589,7 +588,7 @@ class EditorApp:
     def load_glossary(self, path: str | None) -> dict:
         """A glossary file fills the table (which the next run applies); rows it cannot use are named."""
         if not path:
-            return {}
+            return gr.skip()
         try:
             glossary = load_glossary(path)
         except GlossaryError as err:
@@ -668,8 +667,8 @@ class EditorApp:
     def translate(self, pending: dict | None, stored: dict | None, glossary_rows: list[list[str]] | None,
                   request: gr.Request = None,
                   progress: gr.Progress = gr.Progress()) -> dict:  # noqa: B008 - Gradio's progress idiom
-        if not pending or not pending.get("go"):
-            return {}
+        if not pending or not pending.get("go"):  # waiting for the editor's answer, or nothing to run
+            return {self.pending: pending}
         prepared: PreparedArticle = pending["prepared"]
         targets, summarize = pending["targets"], pending["summarize"]
         cancel = self.cancels.setdefault(self._session(request), threading.Event())
@@ -689,8 +688,8 @@ class EditorApp:
         out = self._render(work, request)
         out[self.out.timings] = timings_markdown(result)
         n = len(result.sentences())
-        out[self.run_status] = f"Done: {n} sentences into {len(targets)} language(s) in " \
-                               f"{result.timings.get('total', 0):.1f} s{note}."
+        out[self.run_status] = f"Done at {time.strftime('%H:%M:%S')}: {n} sentences into {len(targets)} " \
+                               f"language(s) in {result.timings.get('total', 0):.1f} s{note}."
         out[self.pending] = None
         return out
 
@@ -756,7 +755,7 @@ class EditorApp:
         their sentence number, so a filtered table works too); panes, counts and exports follow."""
         work = Work.from_json(stored)
         if work is None:
-            return {}
+            return gr.skip()
         work = copy_work(work)
         shown = work.article().translations[lang].sentences()
         sources = [s.source for s in shown]
@@ -783,17 +782,17 @@ class EditorApp:
     def edit_summary(self, lang: str, stored: dict | None, text: str | None, request: gr.Request = None) -> dict:
         work = Work.from_json(stored)
         if work is None:
-            return {}
+            return gr.skip()
         work = copy_work(work)
         if not work.set_summary(lang, text or ""):
-            return {}
+            return gr.skip()
         return self._render(work, request, summaries=False)
 
     def undo(self, stored: dict | None, request: gr.Request = None) -> dict:
         work = Work.from_json(stored)
         if work is None or not work.undo:
             _info("Nothing to undo.")
-            return {}
+            return gr.skip()
         work = copy_work(work)
         work.step_back()
         return self._render(work, request)
@@ -801,7 +800,7 @@ class EditorApp:
     def filter_rows(self, stored: dict | None, only: bool, request: gr.Request = None) -> dict:
         work = Work.from_json(stored)
         if work is None:
-            return {}
+            return gr.skip()
         work = copy_work(work)
         work.only_review = bool(only)
         return self._render(work, request, exports=False)
@@ -823,12 +822,12 @@ class EditorApp:
         on a read-only cell also opens the panel (clicks on the editable cells are edits, not requests)."""
         work = Work.from_json(stored)
         if work is None or not evt.row_value:
-            return {}
+            return gr.skip()
         editing = isinstance(evt.index, (list, tuple)) and evt.index[-1] in (TEXT_COLUMN, REVIEWED_COLUMN)
         try:
             i = int(str(evt.row_value[0])) - 1
         except ValueError:
-            return {}
+            return gr.skip()
         article = work.article()
         sent = article.translations[lang].sentences()[i]
         return {self.retr_state: {"lang": lang, "i": i, "alternatives": []},
@@ -931,11 +930,11 @@ class EditorApp:
     def history_pick(self, stored: dict | None, evt: gr.SelectData, request: gr.Request = None) -> dict:
         """One click on a history row reopens that article with its edits; a click on its 🗑 cell deletes it."""
         if self.history is None or not evt.row_value:
-            return {}
+            return gr.skip()
         owner, entry = owner_of(request), int(evt.row_value[0])
         if evt.index[1] == len(HISTORY_HEADERS) - 1:
-            self.history.delete(owner, entry)
-            _info(f"Deleted from the history: {evt.row_value[1]}")
+            if self.history.delete(owner, entry):
+                _info(f"Deleted from the history: {evt.row_value[1]}")
             return {self.history_table: self._history_rows(request)}
         work = Work.from_json(self.history.load(owner, entry))
         if work is None:
@@ -1051,7 +1050,7 @@ class EditorApp:
                     out.tables[lang] = gr.Dataframe(
                         headers=review_headers(lang), datatype=["str"] * 7 + ["bool"], type="array",
                         interactive=True, static_columns=[0, 1, 2, SOURCE_COLUMN, 5, 6], wrap=True, max_height=720,
-                        column_widths=COLUMN_WIDTHS,
+                        column_widths=COLUMN_WIDTHS, pinned_columns=1,
                         label=f"Review — correct the {_language(lang)} column, tick Reviewed; click a row to "
                               "re-translate it; exports follow",
                         elem_id=f"table-{lang}", elem_classes="tj-review")
@@ -1137,7 +1136,9 @@ class EditorApp:
             self.translate, inputs=[self.pending, out.work, self.glossary_rows], outputs=run_outputs,
             api_name="page_translate", show_progress_on=[self.run_status, *out.panes.values(), *out.tables.values(),
                                                          out.side_by_side], **models)
+        # `.then` does not fire after a failure in Gradio 6.31 (measured), `.failure` does: both re-enable.
         running.then(self.finish_run, outputs=busy, api_name="page_finish", **read)
+        running.failure(self.finish_run, outputs=busy, api_name="page_finish_failed", **read)
         confirmed = self.confirm_button.click(self.confirm_run, inputs=[self.pending],
                                               outputs=[self.pending, self.confirm_row, *busy], api_name="page_confirm",
                                               **read)
@@ -1146,6 +1147,7 @@ class EditorApp:
                                   show_progress_on=[self.run_status, *out.panes.values(), *out.tables.values()],
                                   **models)
         rerun.then(self.finish_run, outputs=busy, api_name="page_finish_confirmed", **read)
+        rerun.failure(self.finish_run, outputs=busy, api_name="page_finish_confirmed_failed", **read)
         self.keep_button.click(self.keep_working, inputs=[self.pending], outputs=[self.pending, self.confirm_row],
                                api_name="page_keep", **read)
         # No `cancels=`: Gradio would free the model slot while the run's thread still works; the run stops
