@@ -256,7 +256,7 @@ def pairs_markdown(result: ArticleResult, langs: str | Sequence[str]) -> str:
     """Arabic and translated paragraphs side by side, row by row, one column per language; every sentence a
     focusable span numbered as in the review table, so the page's script links it to its counterparts."""
     langs = [langs] if isinstance(langs, str) else [lang for lang in langs if lang in result.translations]
-    heads = [f'<p class="tj-head tj-tr">{_esc(_language(lang))}</p>' for lang in langs]
+    heads = [f'<p class="tj-head">{_esc(_language(lang))}</p>' for lang in langs]
     rows = [f'<div class="tj-pairs" style="--tj-cols: {1 + len(langs)}">',
             '<p class="tj-head tj-src" dir="rtl">العربية</p>' + "".join(heads)]
     translated = [result.translations[lang].paragraphs for lang in langs]

@@ -106,6 +106,9 @@ def _open(ctx, url: str) -> Browser:
 @pytest.fixture
 def browser(browser_context, served: Served) -> Iterator[Browser]:
     b = _open(browser_context, served.url)
+    b.page.evaluate("localStorage.clear()")  # no work in progress from an earlier test (a run would ask first)
+    b.page.reload()
+    b.page.wait_for_selector("#article textarea")
     yield b
     b.page.close()
 

@@ -96,7 +96,9 @@ def test_paragraph_view_escapes_user_text_and_keeps_alignment() -> None:
     assert "<img" not in view and "&lt;img src=x onerror=alert(1)&gt;" in view and "&amp; مهمة" in view
     assert view.count('class="tj-src"') == 2 and view.count('class="tj-tr"') == 2
     assert "\n\n" not in view  # one HTML block: a blank line would hand the rest to the Markdown parser
-    assert 'class="tj-flag" title="low_confidence; repetition"' in view
+    # every sentence a focusable span numbered as in the review table, on both sides (the page's links)
+    assert '<span class="tj-s tj-flag tj-s-1" tabindex="0" title="low_confidence; repetition">' in view
+    assert view.count("tj-s-1") == 2 and view.count("tj-s-2") == 2 and view.count('tabindex="0"') == 6
     removed = app.removed_markdown(_result())
     assert "اقرأ أيضا" in removed and "\n\n" not in removed
 
@@ -105,8 +107,11 @@ def test_review_table_one_row_per_sentence() -> None:
     import app
 
     table = app.review_table(_result(), "en")
-    assert table["headers"] == ["#", "¶", "⚠", "Arabic", "English", "Confidence", "Flags"]
+    assert table["headers"] == ["#", "¶", "", "Arabic", "English", "Confidence", "Why it is flagged", "Reviewed"]
     assert [r[:3] for r in table["data"]] == [["1", "1", ""], ["2", "1", "⚠"], ["3", "2", ""]]
+    assert table["data"][1][6].startswith("Low confidence — The model was unsure")  # flags in words
+    assert [r[7] for r in table["data"]] == [False, False, False]
+    assert [r[0] for r in app.review_table(_result(), "en", only_review=True)["data"]] == ["2"]
     assert [r[5] for r in table["data"]] == ["82%", "18%", "—"]  # exp(mean log-prob); none for passthrough
     assert table["data"][0][3].startswith("قال المتحدث <img")  # a Dataframe "str" cell shows it as text
     assert table["metadata"]["styling"][1][0] and not table["metadata"]["styling"][0][0]

@@ -82,7 +82,7 @@ def test_handlers_apply_the_table_and_name_bad_rows(served_copy: Served) -> None
     assert len(glossary) == 1 and [str(p) for p in glossary.problems] == [
         "glossary table: row 2: no Arabic term (the 'ar' cell is empty)"]
     assert app.table_glossary(app.glossary_table(None, editor.targets), editor.targets) is None
-    result = editor._run(editor._document(ARTICLE, None), ["en"], False, glossary=glossary)
+    result = editor._run(editor._prepared(ARTICLE, None), ["en"], False, glossary=glossary)
     [sent] = result.translations["en"].sentences()
     assert sent.glossary == [{"term": IOM_AR, "target": IOM_EN, "how": "placeholder"}]
     assert app.flag_notes(app.SentenceResult("s", "t", -1.0, ["numbers", "split"], {"numbers": "missing 3.5"})) \
