@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -434,20 +435,31 @@ def test_serving_defaults(served: Served) -> None:
 
 def test_python_app_py_serves_with_the_default_pipeline(models_yaml: Path, tmp_path: Path) -> None:
     """`python app.py` as a user runs it: models loaded and reported before serving, translation memory on."""
+    import httpx
     from gradio_client import Client
 
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
+    temp, cache = tmp_path / "temp", tmp_path / "cache"
+    temp.mkdir()
+    env = {**os.environ, "TARJAMA_MODELS": str(models_yaml), "GRADIO_TEMP_DIR": str(temp), "TARJAMA_CACHE": str(cache)}
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=REPO, stdout=log,
-                            stderr=subprocess.STDOUT, env={**os.environ, "TARJAMA_MODELS": str(models_yaml)})
+                            stderr=subprocess.STDOUT, env=env)
     try:
         _wait_until_served(f"http://127.0.0.1:{port}/", proc, timeout=180)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         first, again = (client.predict(SHORT, "en", False, api_name="/translate") for _ in range(2))
+        upload = httpx.post(f"http://127.0.0.1:{port}/gradio_api/upload", files={"files": ("a.txt", SHORT.encode())})
+        [kept] = upload.json()
+        assert Path(kept).is_file() and Path(kept).is_relative_to(temp)  # the page's own temp folder
+        assert oct(Path(kept).stat().st_mode & 0o777) == "0o600"  # this user's alone (umask 077)
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM, as a service manager stops it
         proc.wait(timeout=30)
         log.close()
+    assert proc.returncode == 0
+    assert list(temp.iterdir()) == []  # nothing an editor uploaded or exported outlives the server
+    assert (cache / "memory.sqlite").is_file()
     output = (tmp_path / "serve.log").read_text(encoding="utf-8")
     assert "3 of 3 models loaded" in output and "DEMO" in output
     assert output.index("models loaded") < output.index(f"http://127.0.0.1:{port}")
@@ -464,10 +476,14 @@ def test_model_not_available_page_still_starts(browser_context, tmp_path: Path) 
                       "summarization:\n  ar: {model: csebuetnlp/mT5_multilingual_XLSum, revision: main}\n",
                       encoding="utf-8")
     port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty-hf-home"), "PYTHONUNBUFFERED": "1"}
+    temp, cache = tmp_path / "temp", tmp_path / "cache"
+    temp.mkdir()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty-hf-home"), "PYTHONUNBUFFERED": "1",
+           "GRADIO_TEMP_DIR": str(temp), "TARJAMA_CACHE": str(cache)}
     env.pop("TARJAMA_MODELS", None)
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "tarjama", "serve", "--port", str(port), "--models", str(models)],
+    proc = subprocess.Popen([sys.executable, "-m", "tarjama", "serve", "--port", str(port), "--models", str(models),
+                             "--no-memory", "--no-history"],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -477,12 +493,17 @@ def test_model_not_available_page_still_starts(browser_context, tmp_path: Path) 
         assert "Helsinki-NLP/opus-mt-ar-en" in banner and "tarjama models pull" in banner
         assert "not available" in b.page.inner_text("#models-table")
         _run_expecting_error(b, SHORT)
+        b.page.click("#history .label-wrap")
+        b.page.locator("#history", has_text="History is off").wait_for()
         b.page.close()
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
         proc.wait(timeout=30)
         log.close()
+    assert proc.returncode == 0 and list(temp.iterdir()) == []
+    assert not (cache / "memory.sqlite").exists() and not (cache / "history.sqlite").exists()  # --no-memory/history
     output = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "translation memory off; history off" in output
     assert "0 of 2 models loaded" in output and "tarjama models pull" in output, output[-2000:]
 
 
