@@ -363,7 +363,7 @@ def edits_markdown(work: Work) -> str:
     if not edited and not summaries:
         return "Exports hold the model output. Correct a sentence in a review table's translation column " \
                "(or a summary): the exports follow."
-    parts = [f"**{edited} edited sentence{'s' if edited != 1 else ''}**"]
+    parts = [f"**{edited} edited sentence{'s' if edited != 1 else ''}**"] if edited else []
     if summaries:
         parts.append(f"{summaries} edited summar{'ies' if summaries > 1 else 'y'}")
     return "Exports updated: " + ", ".join(parts) + "."

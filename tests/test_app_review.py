@@ -108,9 +108,15 @@ def test_edits_survive_a_rerun_a_reload_and_undo(browser: Browser, tmp_path: Pat
     _edit(page, "en", 2, "He added that the minister will attend (EDITED)")
     _wait_text(page, "#edits-status", "2 edited sentences")
 
-    _run(page)  # the same article again: both corrections kept, and the page says so
+    page.fill("#summary-en textarea", "")  # summaries are editable too (typed: fill() sends no key input)
+    page.locator("#summary-en textarea").press_sequentially("An editor's summary (EDITED)")
+    _wait_text(page, "#edits-status", "1 edited summary")
+    page.wait_for_timeout(1500)  # the last keystroke's save (the page saves as one types, the latest last)
+
+    _run(page)  # the same article again: every correction kept, and the page says so
     assert "kept 2 corrections" in page.inner_text("#run-status")
     assert "(EDITED)" in _cell(page, "en", 1, 4).inner_text()
+    assert page.input_value("#summary-en textarea") == "An editor's summary (EDITED)"
 
     page.reload()  # the work in progress comes back from the browser's storage
     _wait_text(page, "#run-status", "Restored", timeout=60_000)
@@ -120,7 +126,7 @@ def test_edits_survive_a_rerun_a_reload_and_undo(browser: Browser, tmp_path: Pat
     # A changed source sentence: the page asks before a run discards its correction.
     page.fill("#article textarea", ARTICLE.replace("سيعقد يوم الاثنين", "سيعقد يوم الثلاثاء"))
     page.click("#run")
-    _wait_text(page, "#confirm", "1 correction would be lost")
+    _wait_text(page, "#confirm", "2 corrections would be lost")  # a sentence and the summary
     page.click("#confirm-keep")
     page.locator("#confirm").wait_for(state="hidden")
     assert "(EDITED)" in _cell(page, "en", 1, 4).inner_text()  # nothing ran, nothing lost
@@ -187,7 +193,9 @@ def test_exports_say_reviewed_and_edited_are_settled(browser: Browser, tmp_path:
 
 def test_hover_links_a_sentence_to_its_source(browser: Browser) -> None:
     page = browser.page
-    _run(page, ARTICLE)
+    page.fill("#article textarea", ARTICLE)
+    page.keyboard.press("Control+Enter")  # the keyboard translates too
+    page.locator("#run-status", has_text="Done").wait_for(timeout=RUN_TIMEOUT_MS)
     pane = page.locator("#pane-en")
     target = pane.locator(".tj-tr .tj-s-2")
     target.hover()
@@ -324,6 +332,26 @@ def test_cancel_stops_the_run_at_the_next_batch(browser: Browser, served: Served
     assert stopped - before < 8, "the run went far past the batch it was in"
     page.locator("#run:not([disabled])").wait_for(timeout=30_000)
     assert not page.locator("#cancel").is_visible()
+
+
+def test_closing_the_tab_stops_its_run(browser_context, served: Served) -> None:  # noqa: F811
+    b = _open(browser_context, served.url)
+    page = b.page
+    engine = served.editor.pipeline.translator("en").engine
+    big = "\n\n".join(f"{p} رقم {k}." for k in range(60) for p in ARTICLE.split("\n\n")[1:])
+    page.fill("#article textarea", big)
+    page.get_by_role("checkbox", name="Summaries").uncheck()
+    before = engine.calls
+    page.click("#run")
+    deadline = time.monotonic() + 120
+    while engine.calls == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    page.close()  # the editor gives up: nobody is left to read the result
+    time.sleep(5)  # the page's unload reaches the server; the run stops at its next batch
+    stopped = engine.calls
+    time.sleep(3)
+    assert engine.calls == stopped, "a closed tab's run kept the engine busy"
+    assert stopped - before < 12
 
 
 def test_progress_sits_next_to_the_button_with_stage_and_counts(browser: Browser) -> None:
