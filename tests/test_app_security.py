@@ -144,3 +144,25 @@ def test_an_export_older_than_an_hour_is_gone(served: Served) -> None:
     os.utime(path, (old, old))
     assert not store.allowed(str(path), "owner-a") and not path.exists()
     assert store.allowed("/usr/share/anything-else", None)  # not an export: Gradio's own checks apply
+
+
+def test_serve_options_are_one_table_for_both_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app
+    from tarjama.cli import build_parser
+
+    page = app.build_parser().parse_args(["--allowed-hosts", "a.lan, b.lan", "--cors-origins", "https://cms.lan",
+                                          "--memory-days", "30", "--history", "7"])
+    cli = build_parser().parse_args(["serve", "--allowed-hosts", "a.lan, b.lan", "--cors-origins", "https://cms.lan",
+                                     "--memory-days", "30", "--history", "7"])
+    for name in ("host", "port", "allowed_hosts", "cors_origins", "memory", "memory_days", "history"):
+        assert getattr(page, name) == getattr(cli, name), name
+    assert page.allowed_hosts == ["a.lan", "b.lan"] and page.history == 7
+    assert app.build_parser().parse_args(["--no-history"]).history == 0
+    assert app.build_parser().parse_args([]).history == 50
+    for bad in (["--memory-days", "0"], ["--memory-days", "-1"], ["--history", "-1"]):
+        with pytest.raises(SystemExit):
+            app.build_parser().parse_args(bad)
+    monkeypatch.setenv("TARJAMA_CACHE", str(tmp_path))
+    memory = app._memory(page)
+    assert memory.max_age_days == 30 and Path(memory.path).parent == tmp_path
+    assert app._memory(app.build_parser().parse_args(["--no-memory"])) is None
