@@ -136,8 +136,14 @@ def door_page_upload(pipe: Pipeline, texts: list[str], tmp_path: Path, models_ya
     for i, text in enumerate(texts):
         loaded = editor.load_file(str(tmp_path / f"a{i}.md"))
         assert loaded[editor.article] == text
-        out = editor.translate(text, ["en"], True, loaded[editor.upload_state], progress=lambda *a, **k: None)
-        assert out[editor.out.state]["result"]["paragraphs"]
+        out = _page_run(editor, text, loaded[editor.upload_state])
+        assert out[editor.out.work]["result"]["paragraphs"]
+
+
+def _page_run(editor, text: str, upload: dict | None) -> dict:
+    """Translate as the page does: ``start_run`` (validates once, checks what a re-run keeps), then ``translate``."""
+    started = editor.start_run(text, ["en"], True, upload, None)
+    return editor.translate(started[editor.pending], None, None, progress=lambda *a, **k: None)
 
 
 def door_page_text(pipe: Pipeline, texts: list[str], tmp_path: Path, models_yaml: Path) -> None:
@@ -150,7 +156,7 @@ def door_page_text(pipe: Pipeline, texts: list[str], tmp_path: Path, models_yaml
         if i % 2:
             assert editor.api_translate(text, "en", True)["paragraphs"]
         else:
-            editor.translate(text, ["en"], True, None, progress=lambda *a, **k: None)
+            assert _page_run(editor, text, None)[editor.out.work]["result"]["paragraphs"]
 
 
 @pytest.mark.parametrize("door", [door_run, door_run_many, door_prepare_then_run, door_cli, door_batch,
