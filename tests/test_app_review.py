@@ -444,7 +444,7 @@ def test_390px_screen_keeps_every_column_and_stacks_the_pane(browser_context, se
 
 
 def test_readme_screenshot(browser: Browser) -> None:
-    """The README's picture of the page, taken from the page itself (docs/page.png)."""
+    """The README's picture of the page, taken from the page itself (copied by hand to docs/screenshot.png)."""
     page = browser.page
     page.set_viewport_size({"width": 1366, "height": 900})
     _run(page, SEED.read_text(encoding="utf-8"))
