@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -43,7 +44,7 @@ from tarjama.documents import DOCUMENT_SUFFIXES, Document, InputError, read_docu
 from tarjama.documents import TEXT_SOURCE as TEXT
 from tarjama.export import export_files, export_stem, to_zip
 from tarjama.history import History
-from tarjama.paths import digest, history_file
+from tarjama.paths import digest, history_file, page_secret_file
 from tarjama.pipeline import Pipeline, PreparedArticle, sentence_result
 from tarjama.registry import ConfigError, ModelNotAvailable
 from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult, SentenceResult
@@ -1029,7 +1030,7 @@ class EditorApp:
 
     def _results(self) -> None:
         out = self.out
-        out.work = gr.BrowserState(None, storage_key=WORK_STORAGE_KEY)
+        out.work = gr.BrowserState(None, storage_key=WORK_STORAGE_KEY, secret=browser_secret())
         out.headline = gr.Markdown("", elem_id="headline")
         with gr.Row(visible=False) as out.summary_row:
             for lang in ["ar", *self.targets]:
@@ -1184,6 +1185,24 @@ HISTORY_HEADERS = ["#", "Headline", "Saved", "Languages", "Edits", ""]
 
 def _sentences(prepared: PreparedArticle) -> list[str]:
     return [s for p in prepared.paragraphs for s in p]
+
+
+def browser_secret() -> str | None:
+    """The key the work in the browser's storage is sealed with, kept (0600) in tarjama's cache so a browser's
+    work still opens after the server restarts; None — a fresh key per process, as Gradio's default — when the
+    cache cannot keep it."""
+    path = page_secret_file()
+    try:
+        if path.is_file() and len(secret := path.read_text(encoding="ascii").strip()) >= 32:
+            return secret
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secret)
+        return secret
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _truthy(value: Any) -> bool:

@@ -42,6 +42,11 @@ def memory_file() -> Path:
     return cache_dir() / "memory.sqlite"
 
 
+def page_secret_file() -> Path:
+    """The key the editor page seals its browser storage with (app.py), kept so a restart still opens it."""
+    return cache_dir() / "page-secret"
+
+
 def history_file() -> Path:
     """The editor page's recent articles and their edits (tarjama.history), beside the translation memory."""
     return cache_dir() / "history.sqlite"

@@ -328,6 +328,23 @@ def test_upload_handler_checks_what_the_browser_checks(served: Served, tmp_path:
     assert response.status_code == 413
 
 
+def test_an_unexpected_failure_reading_an_upload_says_what_happened(served: Served, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    import app
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the reader broke")
+
+    path = tmp_path / "article.txt"
+    path.write_text(SHORT, encoding="utf-8")
+    monkeypatch.setattr(app, "read_document", broken)
+    with pytest.raises(gr.Error, match=r"article.txt: could not be read \(RuntimeError: the reader broke\)"):
+        served.editor.load_file(str(path))
+    assert path.exists()  # the user's own file is never deleted (only the page's uploaded copies are)
+
+
 def test_a_table_that_lost_its_shape_is_restored_with_the_corrections(served: Served) -> None:
     import app
     from tarjama.work import Work

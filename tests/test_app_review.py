@@ -188,6 +188,39 @@ def test_exports_say_reviewed_and_edited_are_settled(browser: Browser, tmp_path:
     assert "edited" in second["flags"] and "low_confidence" in second["flags"]  # the record keeps both
 
 
+def test_the_work_in_the_browser_survives_a_server_restart(browser_context, models_yaml: Path) -> None:  # noqa: F811
+    import app
+    from tarjama.pipeline import Pipeline
+
+    port = _free_port()
+
+    def start():
+        return app.launch(app.EditorApp(Pipeline.from_config(models_yaml, memory=None)).build(), port=port,
+                          block=False)
+
+    first = start()
+    page = _open(browser_context, first.url).page
+    try:
+        page.evaluate("localStorage.clear()")
+        page.reload()
+        page.wait_for_selector("#article textarea")
+        page.get_by_role("checkbox", name="Summaries").uncheck()
+        _run(page, ARTICLE)
+        _edit(page, "en", 1, "Kept across a restart (EDITED)")
+        _wait_text(page, "#edits-status", "1 edited sentence")
+        first.close()
+        second = start()  # a new process would read the same key from tarjama's cache
+        try:
+            page.reload()
+            page.wait_for_selector("#article textarea")
+            _wait_text(page, "#run-status", "Restored", timeout=60_000)
+            assert "(EDITED)" in _cell(page, "en", 1, 4).inner_text()
+        finally:
+            second.close()
+    finally:
+        page.close()
+
+
 # -- sentence links, side by side ---------------------------------------------------------------------------
 
 
