@@ -42,7 +42,7 @@ from tarjama.translate.glossary import SOURCE_LANG, Glossary, GlossaryError, glo
 from tarjama.cli.serve import DEFAULT_HOST, DEFAULT_PORT, add_serve_options
 from tarjama.documents import DOCUMENT_SUFFIXES, Document, InputError, read_document, text_document
 from tarjama.documents import TEXT_SOURCE as TEXT
-from tarjama.export import export_files, export_stem, to_zip
+from tarjama.export import export_files, result_stem, zip_files
 from tarjama.history import History
 from tarjama.paths import digest, history_file, page_secret_file
 from tarjama.pipeline import Pipeline, PreparedArticle, sentence_result
@@ -231,20 +231,30 @@ def flag_words(sent: SentenceResult) -> str:
     return " ".join(parts)
 
 
-def _status(sent: SentenceResult) -> str:
+def _standing(sent: SentenceResult) -> str:
+    """Where a sentence stands for the editor — edited, reviewed, to review ("flag"), or fine (""): the one
+    decision behind the table's status and tint and the pane's highlight."""
     if Flag.EDITED in sent.flags:
-        return "✎"
+        return "edited"
     if Flag.REVIEWED in sent.flags:
-        return "✓"
-    return "⚠" if needs_review(sent.flags) else ""
+        return "reviewed"
+    return "flag" if needs_review(sent.flags) else ""
+
+
+STATUS_SYMBOLS = {"edited": "✎", "reviewed": "✓", "flag": "⚠", "": ""}
+# Colours are the theme variables of CSS (light and dark): edited, reviewed, to review.
+ROW_STYLES = {"edited": "background-color: var(--tj-edit-bg); color: var(--tj-edit-fg)",
+              "reviewed": "background-color: var(--tj-rev-bg); color: var(--tj-rev-fg)",
+              "flag": "background-color: var(--tj-flag-bg); color: var(--tj-flag-fg)", "": ""}
+
+
+def _status(sent: SentenceResult) -> str:
+    return STATUS_SYMBOLS[_standing(sent)]
 
 
 def _sentence_class(sent: SentenceResult) -> str:
-    if Flag.EDITED in sent.flags:
-        return "tj-s tj-edited"
-    if Flag.REVIEWED in sent.flags:
-        return "tj-s tj-reviewed"
-    return "tj-s tj-flag" if needs_review(sent.flags) else "tj-s"
+    standing = _standing(sent)
+    return f"tj-s tj-{standing}" if standing else "tj-s"
 
 
 def _span(i: int, text: str, cls: str = "tj-s", title: str = "") -> str:
@@ -333,11 +343,7 @@ def review_table(result: ArticleResult, lang: str, only_review: bool = False) ->
 
 
 def _row_style(sent: SentenceResult) -> str:
-    if Flag.EDITED in sent.flags:
-        return "background-color: var(--tj-edit-bg); color: var(--tj-edit-fg)"
-    if Flag.REVIEWED in sent.flags:
-        return "background-color: var(--tj-rev-bg); color: var(--tj-rev-fg)"
-    return "background-color: var(--tj-flag-bg); color: var(--tj-flag-fg)" if needs_review(sent.flags) else ""
+    return ROW_STYLES[_standing(sent)]
 
 
 def legend_markdown() -> str:
@@ -347,8 +353,9 @@ def legend_markdown() -> str:
             f'Alt+N jumps to the next sentence to review, Escape cancels a cell edit.</p><dl>{items}</dl></div>')
 
 
-def counts_markdown(work: Work) -> str:
-    parts = [f"{_language(lang)}: **{todo} of {total}** to review" for lang, (todo, total) in work.counts().items()]
+def counts_markdown(work: Work, article: ArticleResult | None = None) -> str:
+    parts = [f"{_language(lang)}: **{todo} of {total}** to review"
+             for lang, (todo, total) in work.counts(article).items()]
     return " · ".join(parts)
 
 
@@ -392,13 +399,10 @@ def table_glossary(rows: Sequence[Sequence[Any]] | None, targets: Sequence[str])
     return glossary_from_rows(glossary_headers(targets), rows, "glossary table", header_row=0)
 
 
-def _stem(result: ArticleResult, targets: Sequence[str], name: str | None) -> str:
-    """Export names from the translated headline and the article's date, else the upload's name."""
-    headline = getattr(result, "headline", None) or {}
-    latin = next((headline[t] for t in targets if headline.get(t)), None)
+def _stem(result: ArticleResult, name: str | None) -> str:
+    """Export names from the translated headline and the article's date (else today's), else the upload's name."""
     fallback = re.sub(r"[^\w.-]+", "_", Path(name).stem)[:60].strip("._") if name else ""
-    date = getattr(result, "date", None) or datetime.now().strftime("%Y-%m-%d")
-    return export_stem(latin, date, fallback or "article")
+    return result_stem(result, fallback or "article", datetime.now().strftime("%Y-%m-%d"))
 
 
 # -- models at start-up --------------------------------------------------------------------------------
@@ -677,7 +681,7 @@ class EditorApp:
         report("start", 0.0)
         result = self._run(prepared, targets, summarize, report, self._glossary(glossary_rows))
         progress(1.0, desc="Writing the exports")
-        stem = _stem(result, targets, prepared.doc.source if _source(prepared) != TEXT else None)
+        stem = _stem(result, prepared.doc.source if _source(prepared) != TEXT else None)
         old = Work.from_json(stored)
         if old:
             work, kept, _ = old.carried(result, stem, self._key(prepared))
@@ -892,7 +896,7 @@ class EditorApp:
         for lang, table in self.out.tables.items():
             out[table] = review_table(article, lang, work.only_review) if lang in article.translations else \
                 {"data": [], "headers": review_headers(lang)}
-        out[self.out.counts] = counts_markdown(work)
+        out[self.out.counts] = counts_markdown(work, article)
         out[self.out.edits] = edits_markdown(work)
         out[self.undo_button] = gr.Button(interactive=bool(work.undo))
         if exports:
@@ -906,7 +910,7 @@ class EditorApp:
     def _write_exports(self, result: ArticleResult, stem: str, request: gr.Request | None) -> list[Path]:
         files = export_files(result, stem)
         wanted = {f"{stem}.md": files[f"{stem}.md"], f"{stem}.json": files[f"{stem}.json"],
-                  f"{stem}.docx": files[f"{stem}.docx"], f"{stem}.zip": to_zip(result, stem)}
+                  f"{stem}.docx": files[f"{stem}.docx"], f"{stem}.zip": zip_files(files)}
         return self.exports.write(owner_of(request), self._session(request), wanted)
 
     # -- history -------------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Mapping
 
 from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, RTL_LANGUAGES, SOURCE_LANG, ArticleResult
 from tarjama.translate.flags import EXPLANATIONS, needs_review
 
-__all__ = ["RTL_LANGUAGES", "export_files", "export_stem", "result_stem", "to_docx", "to_zip"]
+__all__ = ["RTL_LANGUAGES", "export_files", "export_stem", "result_stem", "to_docx", "to_zip", "zip_files"]
 
 # Characters XML 1.0 cannot hold; python-docx raises on them, and pasted text can carry them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -166,11 +167,12 @@ def export_stem(headline: str | None, date: str | None, fallback: str = "article
     return f"{day}-{slug}" if _ISO_DATE.fullmatch(day) else slug
 
 
-def result_stem(result: ArticleResult, fallback: str = "article") -> str:
-    """``export_stem`` for a result: its first translated headline that gives a slug, and its date."""
+def result_stem(result: ArticleResult, fallback: str = "article", date: str | None = None) -> str:
+    """``export_stem`` for a result: its first translated headline that gives a slug, and its date (else
+    ``date``: the page names an undated article by the day it was translated)."""
     latin = next((result.headline[lang] for lang in result.translations
                   if _slug(result.headline.get(lang))), None)
-    return export_stem(latin, result.date, fallback)
+    return export_stem(latin, result.date or date, fallback)
 
 
 def export_files(result: ArticleResult, stem: str) -> dict[str, bytes]:
@@ -187,8 +189,13 @@ def export_files(result: ArticleResult, stem: str) -> dict[str, bytes]:
 def to_zip(result: ArticleResult, stem: str) -> bytes:
     """``export_files`` in one zip: names sorted, timestamps fixed, deflated; the same result and stem give
     the same bytes."""
+    return zip_files(export_files(result, stem))
+
+
+def zip_files(files: Mapping[str, bytes]) -> bytes:
+    """Files already made (``export_files``) in one zip, so a caller that has them builds none twice."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(export_files(result, stem).items()):
+        for name, data in sorted(files.items()):
             zf.writestr(_entry(name), data)
     return out.getvalue()

@@ -82,10 +82,11 @@ class Work:
         return self.original().with_edits(self.edits, reviewed=self.reviewed, summaries=self.summaries,
                                           notes=self.notes)
 
-    def counts(self) -> dict[str, tuple[int, int]]:
-        """Per language: (sentences still to review, sentences)."""
+    def counts(self, article: ArticleResult | None = None) -> dict[str, tuple[int, int]]:
+        """Per language: (sentences still to review, sentences); ``article`` is ``self.article()`` if the caller
+        has it already (it is a copy of the whole result)."""
         out = {}
-        for lang, tr in self.article().translations.items():
+        for lang, tr in (article or self.article()).translations.items():
             sents = tr.sentences()
             out[lang] = (sum(needs_review(s.flags) for s in sents), len(sents))
         return out

@@ -104,12 +104,18 @@ def _open(ctx, url: str) -> Browser:
     return b
 
 
-@pytest.fixture
-def browser(browser_context, served: Served) -> Iterator[Browser]:
-    b = _open(browser_context, served.url)
-    b.page.evaluate("localStorage.clear()")  # no work in progress from an earlier test (a run would ask first)
+def _open_fresh(ctx, url: str) -> Browser:
+    """``_open`` with no work in progress from an earlier test in the browser's storage (a run would ask first)."""
+    b = _open(ctx, url)
+    b.page.evaluate("localStorage.clear()")
     b.page.reload()
     b.page.wait_for_selector("#article textarea")
+    return b
+
+
+@pytest.fixture
+def browser(browser_context, served: Served) -> Iterator[Browser]:
+    b = _open_fresh(browser_context, served.url)
     yield b
     b.page.close()
 

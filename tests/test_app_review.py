@@ -25,6 +25,7 @@ from test_app import (  # noqa: F401 - browser_context is a fixture
     _download,
     _free_port,
     _open,
+    _open_fresh,
     _toast,
     browser_context,
 )
@@ -54,10 +55,7 @@ def served(models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def browser(browser_context, served: Served) -> Iterator[Browser]:  # noqa: F811
-    b = _open(browser_context, served.url)
-    b.page.evaluate("localStorage.clear()")  # each test starts with no work in progress
-    b.page.reload()
-    b.page.wait_for_selector("#article textarea")
+    b = _open_fresh(browser_context, served.url)
     yield b
     b.page.close()
 
@@ -199,11 +197,8 @@ def test_the_work_in_the_browser_survives_a_server_restart(browser_context, mode
                           block=False)
 
     first = start()
-    page = _open(browser_context, first.url).page
+    page = _open_fresh(browser_context, first.url).page
     try:
-        page.evaluate("localStorage.clear()")
-        page.reload()
-        page.wait_for_selector("#article textarea")
         page.get_by_role("checkbox", name="Summaries").uncheck()
         _run(page, ARTICLE)
         _edit(page, "en", 1, "Kept across a restart (EDITED)")
