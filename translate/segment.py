@@ -98,6 +98,12 @@ def is_arabic_script(ch: str) -> bool:
     return any(lo <= cp <= hi for lo, hi in ARABIC_SCRIPT)
 
 
+def has_arabic_letter(text: str) -> bool:
+    """Does ``text`` hold an Arabic-script letter (not only Arabic digits or punctuation)?  What decides
+    whether a text is sent to an Arabic-source model at all."""
+    return any(ch.isalpha() and is_arabic_script(ch) for ch in text)
+
+
 def arabic_share(text: str) -> float:
     """Share of a text's letters that are Arabic script (digits, punctuation and marks do not count); 0 without
     letters."""
