@@ -13,7 +13,8 @@ The modules, by job:
   decoding  decode_bytes: bytes to text, binary content refused by name
   files     input_kind, DOCUMENT_SUFFIXES, RECORD_SUFFIXES, MAX_FILE_BYTES; whole-file refusals
   readers   read_document, text_document, html_to_document, docx_to_document (trafilatura, python-docx
-            imported on use)
+            imported on use); decode_html, open_docx (the same decoding and refusals, for whole-file
+            translation)
   dates     parse_date: an article's date line (ISO, day-first, Arabic month names) to YYYY-MM-DD
   page_meta what an HTML page says besides its text: its date, the byline/date line/navigation dropped
   records   iter_records, count_records, sample_records, RecordSample, json_lines_problem
@@ -24,7 +25,14 @@ from tarjama.documents.dates import parse_date
 from tarjama.documents.decoding import decode_bytes
 from tarjama.documents.files import DOCUMENT_SUFFIXES, MAX_FILE_BYTES, RECORD_SUFFIXES, input_kind
 from tarjama.documents.page_meta import DROPPED_KINDS
-from tarjama.documents.readers import docx_to_document, html_to_document, read_document, text_document
+from tarjama.documents.readers import (
+    decode_html,
+    docx_to_document,
+    html_to_document,
+    open_docx,
+    read_document,
+    text_document,
+)
 from tarjama.documents.records import RecordSample, count_records, iter_records, json_lines_problem, sample_records
 from tarjama.documents.types import HINTS, REASONS, STDIN_NAME, TEXT_SOURCE, Document, InputError, source_name
 
@@ -45,11 +53,13 @@ __all__ = [
     "arabic_ratio",
     "count_records",
     "decode_bytes",
+    "decode_html",
     "docx_to_document",
     "html_to_document",
     "input_kind",
     "iter_records",
     "json_lines_problem",
+    "open_docx",
     "parse_date",
     "read_document",
     "sample_records",
