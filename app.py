@@ -48,7 +48,13 @@ from tarjama.paths import digest, history_file, page_secret_file
 from tarjama.pipeline import Pipeline, PreparedArticle, sentence_result
 from tarjama.registry import ConfigError, ModelNotAvailable
 from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult, SentenceResult
+from tarjama.server.access import Access, AccessDenied
+from tarjama.server.api import API_PATHS, create_api
+from tarjama.server.files import FileStore
+from tarjama.server.limits import BodyLimit, Limits
+from tarjama.server.queue import ModelQueue, QueueFull
 from tarjama.server.security import SecurityMiddleware, SecurityPolicy, session_of
+from tarjama.server.service import ModelReport, Service, job_cost, load_models, missing_help
 from tarjama.work import Work, copy_work
 
 # Before gradio is imported, and forced: its version check and telemetry would otherwise call out.
@@ -411,41 +417,6 @@ def _stem(result: ArticleResult, name: str | None) -> str:
 MODEL_HEADERS = ["Key", "Model", "Engine", "Device", "Compute", "Licence", "Status"]
 
 
-@dataclass
-class ModelReport:
-    """What start-up loading found: one row per model of models.yaml, and what is missing."""
-
-    rows: list[list[str]]
-    missing: str | None
-    seconds: float
-    demo: bool
-
-    def summary(self) -> str:
-        loaded = sum(r[-1] == "loaded" for r in self.rows)
-        return f"{loaded} of {len(self.rows)} models loaded in {self.seconds:.1f} s"
-
-
-def load_models(pipeline: Pipeline) -> ModelReport:
-    """Load every model now, once, so the first editor does not wait; never let a missing one stop the page."""
-    rows, missing = [], []
-    started = time.perf_counter()
-    for spec in pipeline.registry.specs():
-        try:
-            engine = pipeline.engines.get(spec, backend=pipeline.backend)
-            rows.append([spec.key, spec.model, engine.name, engine.device, engine.compute_type, spec.license,
-                         "loaded"])
-        except Exception as err:  # ModelNotAvailable, or a damaged folder: report it, keep serving
-            rows.append([spec.key, spec.model, "—", "—", "—", spec.license, "not available"])
-            missing.append(str(err))
-    return ModelReport(rows, "\n".join(missing) or None, time.perf_counter() - started, pipeline.registry.demo)
-
-
-def missing_help(missing: str) -> str:
-    return ("Models not available: translating fails until they are. What to do: run `tarjama models pull` "
-            "where there is network (and copy the Hugging Face cache here), or set `model:` in models.yaml to a "
-            f"local folder; then restart `tarjama serve`.\n{missing}")
-
-
 # -- per-session files and runs ------------------------------------------------------------------------
 
 
@@ -541,10 +512,16 @@ class EditorApp:
     """Handlers over one Pipeline; ``build()`` lays out the page and wires them."""
 
     def __init__(self, pipeline: Pipeline, report: ModelReport | None = None, *,
-                 history: History | None = None) -> None:
+                 history: History | None = None, service: Service | None = None, access: Access | None = None,
+                 limits: Limits | None = None) -> None:
         self.pipeline = pipeline
         self.targets = list(pipeline.targets)
-        self.report = report or load_models(pipeline)
+        # The page's model runs wait in the same queue as the API's (one run at a time on a CPU).
+        self.service = service or Service(pipeline, report or load_models(pipeline),
+                                          files=FileStore(TEMP_ROOT / "files"))
+        self.report = self.service.report
+        self.access = access or Access()
+        self.limits = limits or Limits()
         self.exports = ExportStore(TEMP_ROOT / "exports")
         self.history = history
         self.cancels: dict[str, threading.Event] = {}
@@ -728,9 +705,13 @@ class EditorApp:
         """Run the pipeline; every failure a user can fix becomes a message saying how."""
         if not targets:
             raise _error("Tick at least one target language.")
+        chars = len(doc.text) if isinstance(doc, Document) else sum(len(s) for s in _sentences(doc))
         try:  # the pipeline validates first (empty, not Arabic, too long), before any model runs
-            return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress,
-                                     glossary=glossary)
+            with self.service.queue.slot(job_cost(chars, len(targets), summarize)):
+                return self.pipeline.run(doc, targets=list(targets), summarize=summarize, progress=progress,
+                                         glossary=glossary)
+        except QueueFull as err:
+            raise _error(f"The server is busy: {err}.") from None
         except Cancelled:
             raise _error("Cancelled: nothing changed; your corrections are as they were.") from None
         except InputError as err:
@@ -851,7 +832,10 @@ class EditorApp:
             raise _error("The Arabic sentence is empty: type or paste it back.")
         try:
             translator = self.pipeline.translator(retr["lang"], self._glossary(glossary_rows))
-            found = [sentence_result(t) for t in translator.alternatives(source)]
+            with self.service.queue.slot(job_cost(len(source))):
+                found = [sentence_result(t) for t in translator.alternatives(source)]
+        except QueueFull as err:
+            raise _error(f"The server is busy: {err}.") from None
         except ModelNotAvailable as err:
             raise _error(missing_help(str(err))) from None
         choices = [(f"{k + 1}. {s.text} — confidence {_confidence(s.score)}"
@@ -951,10 +935,24 @@ class EditorApp:
         out[self.run_status] = f"Reopened “{_headline_text(work)}” from the history ({work.edited()} corrections)."
         return out
 
-    def api_translate(self, text: str, targets: str = "en,es", summarize: bool = True) -> dict:
-        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article)."""
+    def api_translate(self, text: str, targets: str = "en,es", summarize: bool = True,
+                      request: gr.Request = None) -> dict:
+        """Translate one Arabic article; targets comma-separated. Returns the result as JSON (tarjama.article).
+        With API keys, send one as ``Authorization: Bearer KEY`` (gradio_client's ``headers=``)."""
+        self._admit(request, len(text or ""))
         langs = [t.strip() for t in targets.split(",") if t.strip()]
         return self._run(text_document(text or ""), langs, summarize).to_dict()
+
+    def _admit(self, request: gr.Request | None, chars: int) -> None:
+        """The API's key and limits for a call of Gradio's API (the page's own calls are its session's)."""
+        headers = getattr(request, "headers", None) or {}
+        auth = headers.get("authorization", "") if hasattr(headers, "get") else ""
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        client = getattr(getattr(request, "client", None), "host", None) or "unknown"
+        try:
+            self.access.admit(self.access.identify(key), client, 1, chars)
+        except AccessDenied as err:
+            raise _error(str(err)) from None
 
     # -- layout ----------------------------------------------------------------------------------------
 
@@ -1222,19 +1220,23 @@ def _headline_text(work: Work, article: ArticleResult | None = None) -> str:
 # -- serving ---------------------------------------------------------------------------------------------
 
 
-def create_app(pipeline: Pipeline, report: ModelReport | None = None, *, history: History | None = None) -> gr.Blocks:
-    """The page over ``pipeline`` (models are loaded here, once, unless ``report`` says they were)."""
-    return EditorApp(pipeline, report, history=history).build()
+def create_app(pipeline: Pipeline, report: ModelReport | None = None, *, history: History | None = None,
+               service: Service | None = None, access: Access | None = None,
+               limits: Limits | None = None) -> gr.Blocks:
+    """The page over ``pipeline`` (models are loaded here, once, unless ``report`` or ``service`` says they
+    were); ``access`` and ``limits`` are the API's, which ``asgi_app`` serves beside the page."""
+    return EditorApp(pipeline, report, history=history, service=service, access=access, limits=limits).build()
 
 
 def asgi_app(demo: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
              allowed_hosts: Sequence[str] = (), cors_origins: Sequence[str] = ()):
-    """The page mounted at / on a FastAPI app, behind the security layer (Host and Origin checks, security
-    headers, the session cookie, export files for their own session only, internal endpoints refused)."""
-    from fastapi import FastAPI
+    """The page mounted at / on the HTTP API's FastAPI app (one server, one port, one model queue), behind the
+    security layer (Host and Origin checks, security headers, the session cookie, export files for their own
+    session only, internal endpoints refused) and the API's body limit."""
     from fastapi.responses import Response
 
-    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    editor: EditorApp = demo.editor
+    server = create_api(editor.service, editor.access, editor.limits)
 
     @server.get(PAGE_JS_PATH, include_in_schema=False)
     def page_js() -> Response:
@@ -1242,11 +1244,11 @@ def asgi_app(demo: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 
     app = gr.mount_gradio_app(server, demo, path="/", max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False, css=CSS,
                               head=HEAD, show_error=False, server_name=host, server_port=port)
-    editor = getattr(demo, "editor", None)
-    guard = editor.exports.allowed if editor is not None else None
     policy = SecurityPolicy.for_address(host, port, extra_hosts=tuple(allowed_hosts),
-                                        cors_origins=tuple(cors_origins), blocked_paths=(INTERNAL_API,))
-    return SecurityMiddleware(app, policy, file_guard=guard, session_cookie=SESSION_COOKIE)
+                                        cors_origins=tuple(cors_origins), blocked_paths=(INTERNAL_API,),
+                                        api_paths=API_PATHS.pattern)
+    limited = BodyLimit(app, editor.limits.body_limit, API_PATHS)
+    return SecurityMiddleware(limited, policy, file_guard=editor.exports.allowed, session_cookie=SESSION_COOKIE)
 
 
 @dataclass
@@ -1310,21 +1312,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Load the models once, report them, serve until interrupted (Ctrl-C or SIGTERM); the temp folder goes."""
+    """Load the models once, report them, serve the page and the API until interrupted (Ctrl-C or SIGTERM);
+    the temp folder goes."""
     from tarjama.cli.options import quiet_libraries
+    from tarjama.cli.serve import limits_of
     from tarjama.ports import port_problem
-
+    from tarjama.server.access import ApiKeysError, load_api_keys, loose_permissions
     quiet_libraries()
     os.umask(0o077)  # every file the page writes (uploads, exports, the history) is this user's alone
     problem = port_problem(args.host, args.port)
     if problem:
-        print(f"tarjama: error: {problem}", file=sys.stderr)
-        return 2
+        return _fail(problem)
     try:
+        keys = load_api_keys(args.api_keys) if args.api_keys else None
+        access = Access(keys, require_key=args.require_key, req_limit=args.req_limit)
         pipeline = Pipeline.from_config(args.models, memory=_memory(args))
-    except ConfigError as err:
-        print(f"tarjama: error: {err}", file=sys.stderr)
-        return 2
+    except (ApiKeysError, ConfigError) as err:
+        return _fail(str(err))
     print(f"tarjama: loading the models of {pipeline.registry.path} ...", file=sys.stderr)
     report = load_models(pipeline)
     for row in report.rows:
@@ -1335,16 +1339,40 @@ def serve(args: argparse.Namespace) -> int:
     history = History(history_file(), limit=args.history) if args.history else None
     print(f"tarjama: translation memory {'off' if args.memory is False else 'on'}; history "
           f"{f'keeps {args.history} articles' if history else 'off'}", file=sys.stderr)
-    print(f"tarjama: serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr, flush=True)
+    _access_notes(args, access, loose_permissions(args.api_keys) if args.api_keys else False)
+    service = Service(pipeline, report, queue=ModelQueue(max_waiting=args.queue_size, max_wait_s=args.queue_wait),
+                      files=FileStore(TEMP_ROOT / "files"))
+    print(f"tarjama: serving the page and the API on http://{args.host}:{args.port}/ (API docs: /docs; "
+          "Ctrl-C stops)", file=sys.stderr, flush=True)
     _stop_on_signals()
     try:
-        launch(create_app(pipeline, report, history=history), args.host, args.port, block=True,
-               allowed_hosts=args.allowed_hosts, cors_origins=args.cors_origins)
+        launch(create_app(pipeline, history=history, service=service, access=access, limits=limits_of(args)),
+               args.host, args.port, block=True, allowed_hosts=args.allowed_hosts, cors_origins=args.cors_origins)
     except KeyboardInterrupt:
         pass
     finally:
+        service.close()
         remove_temp_files()
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"tarjama: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _access_notes(args: argparse.Namespace, access: Access, loose: bool) -> None:
+    """Say at start who may use the API; warn where anyone on the network could (keys are never printed)."""
+    if access.enabled:
+        print(f"tarjama: API keys: {len(access.keys)} from {args.api_keys}"
+              f"{'; a key is required' if access.require_key else '; requests without a key are allowed'}",
+              file=sys.stderr)
+    if loose:
+        print(f"tarjama: warning: {args.api_keys} can be read by other users; chmod 600 it", file=sys.stderr)
+    if args.host in ("0.0.0.0", "::") and not access.enabled:
+        print(f"tarjama: warning: --host {args.host} opens the API to the network with no API keys: anyone who "
+              "can reach this machine can use the models. Give --api-keys FILE (and --require-key).",
+              file=sys.stderr)
 
 
 def _memory(args: argparse.Namespace):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 import re
 import secrets
 import zlib
@@ -73,12 +74,15 @@ class SecurityPolicy:
 
     ``allowed_hosts`` are exact ``Host`` header values (``name`` or ``name:port``, case-insensitive);
     ``cors_origins`` exact origins (``https://cms.example``); ``blocked_paths`` regular expressions that
-    must match a whole URL path (or the part of it after a mount root).
+    must match a whole URL path (or the part of it after a mount root); ``api_paths`` one that matches the
+    HTTP API's paths, whose refusals are JSON (``{"error": …}``, as an API client parses them) and which get
+    no page session cookie.
     """
 
     allowed_hosts: tuple[str, ...]
     cors_origins: tuple[str, ...] = ()
     blocked_paths: tuple[str, ...] = ()
+    api_paths: str | None = None
     _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -93,7 +97,7 @@ class SecurityPolicy:
 
     @classmethod
     def for_address(cls, host: str, port: int, extra_hosts: Iterable[str] = (), cors_origins: Iterable[str] = (),
-                    blocked_paths: Iterable[str] = ()) -> SecurityPolicy:
+                    blocked_paths: Iterable[str] = (), api_paths: str | None = None) -> SecurityPolicy:
         """The policy for a server bound to ``host:port``.
 
         Loopback names always pass; so does the bound address unless it is a wildcard.  Bound to 0.0.0.0
@@ -111,13 +115,16 @@ class SecurityPolicy:
             for value in (name, f"{name}:{port}") if not _has_port(name) else (name,):
                 if value.lower() not in hosts:
                     hosts.append(value.lower())
-        return cls(tuple(hosts), tuple(cors_origins), tuple(blocked_paths))
+        return cls(tuple(hosts), tuple(cors_origins), tuple(blocked_paths), api_paths)
 
     def host_allowed(self, host: str | None) -> bool:
         return host is not None and host.lower() in self.allowed_hosts
 
     def cors_allowed(self, origin: str | None) -> bool:
         return origin is not None and origin in self.cors_origins
+
+    def is_api(self, path: str) -> bool:
+        return self.api_paths is not None and re.fullmatch(self.api_paths, path) is not None
 
     def blocked(self, path: str) -> bool:
         """Whether a pattern matches the whole path or its tail from any ``/``: the page mounted under a
@@ -352,6 +359,12 @@ class SecurityMiddleware:
         if refusal is None and request.preflight:
             await self._preflight(request, send)
             return
+        if self.policy.is_api(request.path):  # the API: JSON refusals, no page session
+            if refusal is not None:
+                await _plain(send, request, *refusal, as_json=True)
+                return
+            await self.app(scope, receive, _Response(send, self.policy, request, None))
+            return
         token = session_of(cookie_parser(request.headers.get("cookie", "")), self.session_cookie)
         if refusal is None and self._file_denied(request, token):
             refusal = 404, "Not found"
@@ -427,10 +440,12 @@ def _security_headers(headers: MutableHeaders, host: str | None, script_hashes: 
     headers["content-security-policy"] = content_security_policy(host, script_hashes)
 
 
-async def _plain(send: Send, request: _Request, status: int, text: str) -> None:
-    """A refusal as text/plain (never HTML: the message may quote what the client sent)."""
-    body = text.encode("utf-8")
-    headers = MutableHeaders({"content-type": "text/plain; charset=utf-8", "content-length": str(len(body))})
+async def _plain(send: Send, request: _Request, status: int, text: str, as_json: bool = False) -> None:
+    """A refusal as text/plain, or as the API's ``{"error": …}`` (never HTML: the message may quote what the
+    client sent)."""
+    body = json.dumps({"error": text}, ensure_ascii=False).encode("utf-8") if as_json else text.encode("utf-8")
+    kind = "application/json" if as_json else "text/plain; charset=utf-8"
+    headers = MutableHeaders({"content-type": kind, "content-length": str(len(body))})
     _security_headers(headers, request.host if request.host and status != 400 else None, ())
     await send({"type": "http.response.start", "status": status, "headers": headers.raw})
     await send({"type": "http.response.body", "body": body if request.method != "HEAD" else b""})
