@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import REPO, SEED
-from test_app import _free_port
+from test_app import _free_port, browser_context  # noqa: F401 — a fixture
 
 ARTICLE = SEED.read_text(encoding="utf-8")
 SENTENCES = [line.strip() for line in ARTICLE.splitlines() if len(line.strip()) > 60]
@@ -448,6 +448,23 @@ def test_models_openapi_and_docs(server: Server) -> None:
     for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', docs.text):
         assert server.get(asset).status_code == 200, asset
     assert "cdn.jsdelivr" not in docs.text
+
+
+@pytest.mark.browser
+def test_docs_render_in_a_browser_under_the_csp(browser_context, server: Server) -> None:
+    """Swagger UI at /docs runs in real Chromium with the page's Content-Security-Policy: its script is
+    this server's own, its inline start-up script allowed by hash; no request leaves the machine."""
+    page = browser_context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/docs")
+    page.locator(".opblock-summary-path", has_text="/translate").first.wait_for(timeout=30_000)
+    assert page.locator(".opblock").count() >= 9
+    assert all(r.startswith(server.url) for r in requests), requests
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.close()
 
 
 # -- security -------------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ which.  FastAPI's own 422 validation answers become such 400s.
 
 Native: ``POST /v1/articles`` (the article JSON of ``tarjama translate --format json``, schema
 ``tarjama.article``), ``GET /v1/models``.  ``/openapi.json`` describes all of it; ``/docs`` is Swagger UI,
-served from this process (the ``swagger-ui-bundle`` package), so it works offline and under the page's
-Content-Security-Policy.
+served from this process (the files of the ``fastapi-offline`` package), so it works offline and under
+the page's Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -408,17 +408,19 @@ def _enough_threads(n: int) -> None:
 
 
 def _docs(api: FastAPI) -> None:
-    """Swagger UI at /docs from the swagger-ui-bundle package's files (no CDN)."""
+    """Swagger UI at /docs from the fastapi-offline package's copy of its files (Swagger UI 5, which reads
+    OpenAPI 3.1; no CDN)."""
+    import fastapi_offline
     from starlette.staticfiles import StaticFiles
-    from swagger_ui_bundle import swagger_ui_path
 
-    api.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    api.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
 
     async def docs() -> Response:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=api.title,
                                    swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
-                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
 
     api.get("/docs", include_in_schema=False)(docs)
 
