@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import REPO, SEED
-from test_app import _free_port, browser_context  # noqa: F401 — a fixture
+from test_app import _free_port, browser_context  # noqa: F401
 
 ARTICLE = SEED.read_text(encoding="utf-8")
 SENTENCES = [line.strip() for line in ARTICLE.splitlines() if len(line.strip()) > 60]
@@ -451,7 +451,7 @@ def test_models_openapi_and_docs(server: Server) -> None:
 
 
 @pytest.mark.browser
-def test_docs_render_in_a_browser_under_the_csp(browser_context, server: Server) -> None:
+def test_docs_render_in_a_browser_under_the_csp(browser_context, server: Server) -> None:  # noqa: F811
     """Swagger UI at /docs runs in real Chromium with the page's Content-Security-Policy: its script is
     this server's own, its inline start-up script allowed by hash; no request leaves the machine."""
     page = browser_context.new_page()
