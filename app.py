@@ -51,7 +51,7 @@ from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult, SentenceR
 from tarjama.server.access import Access, AccessDenied
 from tarjama.server.api import API_PATHS, create_api
 from tarjama.server.files import FileStore
-from tarjama.server.limits import BodyLimit, Limits
+from tarjama.server.limits import MAX_UPLOAD_BYTES, BodyLimit, Limits  # the upload limit: browser, server, handler
 from tarjama.server.queue import ModelQueue, QueueFull
 from tarjama.server.security import SecurityMiddleware, SecurityPolicy, session_of
 from tarjama.server.service import ModelReport, Service, job_cost, load_models, missing_help
@@ -67,7 +67,6 @@ import gradio as gr  # noqa: E402
 
 log = logging.getLogger("tarjama.app")
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # far above any article; enforced by the browser, the server and the handler
 # One model run at a time: on a CPU one run already keeps every core busy (torch threads), and a
 # model's tokenizer is not safe to share between threads.  Runs queue; the page shows the position.
 MODEL_CONCURRENCY = 1

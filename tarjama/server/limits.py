@@ -15,16 +15,19 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tarjama.documents import MAX_CHARS, MAX_FILE_BYTES
+from tarjama.documents import MAX_CHARS
 from tarjama.translate.translator import ALTERNATIVES
 
 NO_LIMIT = -1
+# An upload (the page's) or a file to translate (the API's): far above any article, far below what a CPU
+# would translate in a request's time.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 DEFAULT_CHAR_LIMIT = MAX_CHARS          # characters of one text (one item of a list q)
 DEFAULT_BATCH_LIMIT = 100               # items of a list q
 DEFAULT_REQ_LIMIT = NO_LIMIT            # requests a minute from one client without a key (LibreTranslate's default)
 DEFAULT_ALTERNATIVES_LIMIT = ALTERNATIVES
-# A request body: the largest file /translate_file takes, with room for the multipart framing around it.
-DEFAULT_BODY_LIMIT = MAX_FILE_BYTES + 64 * 1024
+# A request body: the largest upload, with room for the multipart framing around it.
+DEFAULT_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024
 DEFAULT_QUEUE_SIZE = 32                 # model jobs waiting (besides the one running); more get 503
 DEFAULT_QUEUE_WAIT_S = 300.0            # a job waiting longer than this gets 503, never an unbounded hang
 
