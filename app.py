@@ -48,12 +48,12 @@ from tarjama.paths import digest, history_file, page_secret_file
 from tarjama.pipeline import Pipeline, PreparedArticle, sentence_result
 from tarjama.registry import ConfigError, ModelNotAvailable
 from tarjama.result import DEMO_NOTICE, LANGUAGE_NAMES, ArticleResult, SentenceResult
-from tarjama.server.access import Access, AccessDenied
-from tarjama.server.api import API_PATHS, create_api
+from tarjama.server.access import Access, AccessDenied, bearer_key
+from tarjama.server.api import API_PATHS, create_api, merge_slashes
 from tarjama.server.files import FileStore
 from tarjama.server.limits import MAX_UPLOAD_BYTES, BodyLimit, Limits  # the upload limit: browser, server, handler
 from tarjama.server.queue import ModelQueue, QueueFull
-from tarjama.server.security import SecurityMiddleware, SecurityPolicy, session_of
+from tarjama.server.security import LOOPBACK_NAMES, SecurityMiddleware, SecurityPolicy, session_of
 from tarjama.server.service import ModelReport, Service, job_cost, load_models, missing_help
 from tarjama.work import Work, copy_work
 
@@ -67,9 +67,8 @@ import gradio as gr  # noqa: E402
 
 log = logging.getLogger("tarjama.app")
 
-# One model run at a time: on a CPU one run already keeps every core busy (torch threads), and a
-# model's tokenizer is not safe to share between threads.  Runs queue; the page shows the position.
-MODEL_CONCURRENCY = 1
+# Model runs: one at a time, in the server's one queue (tarjama.server.queue), shared with the HTTP API, which
+# orders and bounds them; Gradio lets as many model events through as that queue can hold.
 LIGHT_CONCURRENCY = 4  # reading uploads, applying edits, writing exports: no model involved
 EXPORT_MAX_AGE_S = 3600
 SESSION_COOKIE = "tarjama_session"
@@ -413,7 +412,6 @@ def _stem(result: ArticleResult, name: str | None) -> str:
 # -- models at start-up --------------------------------------------------------------------------------
 
 
-MODEL_HEADERS = ["Key", "Model", "Engine", "Device", "Compute", "Licence", "Status"]
 
 
 # -- per-session files and runs ------------------------------------------------------------------------
@@ -516,8 +514,7 @@ class EditorApp:
         self.pipeline = pipeline
         self.targets = list(pipeline.targets)
         # The page's model runs wait in the same queue as the API's (one run at a time on a CPU).
-        self.service = service or Service(pipeline, report or load_models(pipeline),
-                                          files=FileStore(TEMP_ROOT / "files"))
+        self.service = service or Service(pipeline, report or load_models(pipeline), files=translated_files())
         self.report = self.service.report
         self.access = access or Access()
         self.limits = limits or Limits()
@@ -654,7 +651,7 @@ class EditorApp:
         targets, summarize = pending["targets"], pending["summarize"]
         cancel = self.cancels.setdefault(self._session(request), threading.Event())
         report = self._progress(progress, prepared, targets, summarize, cancel)
-        report("start", 0.0)
+        report("wait" if self.service.queue.running else "start", 0.0)
         result = self._run(prepared, targets, summarize, report, self._glossary(glossary_rows))
         progress(1.0, desc="Writing the exports")
         stem = _stem(result, prepared.doc.source if _source(prepared) != TEXT else None)
@@ -685,7 +682,9 @@ class EditorApp:
             if cancel.is_set():
                 raise Cancelled
             i = stages.index(stage) if stage in stages else 0
-            if stage == "start":
+            if stage == "wait":
+                desc = f"Waiting for the model: another translation is running · {n} sentences to translate"
+            elif stage == "start":
                 desc = f"Loading the models · {n} sentences to translate"
             elif stage == "summarize":
                 desc = f"Summarizing (stage {i + 1} of {len(stages)})"
@@ -942,11 +941,15 @@ class EditorApp:
         langs = [t.strip() for t in targets.split(",") if t.strip()]
         return self._run(text_document(text or ""), langs, summarize).to_dict()
 
+    def _model_events(self) -> int:
+        """Model events Gradio lets through at once: all the model queue can hold, so that queue (short first,
+        bounded, shared with the API) decides the order, not Gradio's own first-come one."""
+        return self.service.queue.slots + self.service.queue.max_waiting
+
     def _admit(self, request: gr.Request | None, chars: int) -> None:
         """The API's key and limits for a call of Gradio's API (the page's own calls are its session's)."""
-        headers = getattr(request, "headers", None) or {}
-        auth = headers.get("authorization", "") if hasattr(headers, "get") else ""
-        key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        headers = getattr(request, "headers", None)
+        key = bearer_key(headers) if headers is not None else None
         client = getattr(getattr(request, "client", None), "host", None) or "unknown"
         try:
             self.access.admit(self.access.identify(key), client, 1, chars)
@@ -968,7 +971,7 @@ class EditorApp:
             self._history_panel()
             self._models_panel()
             self._wire(demo)
-        demo.queue(default_concurrency_limit=LIGHT_CONCURRENCY)
+        demo.queue(default_concurrency_limit=LIGHT_CONCURRENCY, max_size=4 * self._model_events() + 64)
         self.blocks = demo
         demo.editor = self  # asgi_app's file guard: the exports of this page
         return demo
@@ -1090,7 +1093,7 @@ class EditorApp:
     def _models_panel(self) -> None:
         with gr.Accordion("Models and last run", open=True, elem_id="status"):
             gr.Markdown(self.report.summary() + (" — **DEMO models**" if self.report.demo else ""))
-            gr.Dataframe(value=self.report.rows, headers=MODEL_HEADERS, datatype="str", interactive=False,
+            gr.Dataframe(value=self.report.rows, headers=list(ModelReport.LABELS), datatype="str", interactive=False,
                          elem_id="models-table")
             self.out.timings = gr.Markdown("**Last run:** none yet", elem_id="timings")
 
@@ -1121,7 +1124,7 @@ class EditorApp:
         out, views = self.out, self._views()
         light = {"concurrency_id": "edits", "concurrency_limit": LIGHT_CONCURRENCY, "api_visibility": "private"}
         read = {"concurrency_id": "read", "concurrency_limit": LIGHT_CONCURRENCY, "api_visibility": "private"}
-        models = {"concurrency_id": "models", "concurrency_limit": MODEL_CONCURRENCY, "api_visibility": "private"}
+        models = {"concurrency_id": "models", "concurrency_limit": self._model_events(), "api_visibility": "private"}
         self.upload.upload(self.load_file, inputs=self.upload, outputs=[self.article, self.upload_state],
                            api_name="page_load_file", **read)
         self.glossary_file.upload(self.load_glossary, inputs=self.glossary_file, outputs=[self.glossary_rows],
@@ -1178,7 +1181,7 @@ class EditorApp:
         demo.load(self.restore, inputs=[out.work], outputs=[*views, self.run_status], api_name="page_restore", **light)
         demo.unload(self.page_closed)
         gr.api(self.api_translate, api_name="translate", concurrency_id="models",
-               concurrency_limit=MODEL_CONCURRENCY)
+               concurrency_limit=self._model_events())
 
 
 HISTORY_HEADERS = ["#", "Headline", "Saved", "Languages", "Edits", ""]
@@ -1247,7 +1250,8 @@ def asgi_app(demo: gr.Blocks, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
                                         cors_origins=tuple(cors_origins), blocked_paths=(INTERNAL_API,),
                                         api_paths=API_PATHS.pattern)
     limited = BodyLimit(app, editor.limits.body_limit, API_PATHS)
-    return SecurityMiddleware(limited, policy, file_guard=editor.exports.allowed, session_cookie=SESSION_COOKIE)
+    return merge_slashes(SecurityMiddleware(limited, policy, file_guard=editor.exports.allowed,
+                                            session_cookie=SESSION_COOKIE))
 
 
 @dataclass
@@ -1340,7 +1344,7 @@ def serve(args: argparse.Namespace) -> int:
           f"{f'keeps {args.history} articles' if history else 'off'}", file=sys.stderr)
     _access_notes(args, access, loose_permissions(args.api_keys) if args.api_keys else False)
     service = Service(pipeline, report, queue=ModelQueue(max_waiting=args.queue_size, max_wait_s=args.queue_wait),
-                      files=FileStore(TEMP_ROOT / "files"))
+                      files=translated_files())
     print(f"tarjama: serving the page and the API on http://{args.host}:{args.port}/ (API docs: /docs; "
           "Ctrl-C stops)", file=sys.stderr, flush=True)
     _stop_on_signals()
@@ -1353,6 +1357,11 @@ def serve(args: argparse.Namespace) -> int:
         service.close()
         remove_temp_files()
     return 0
+
+
+def translated_files() -> FileStore:
+    """The API's translated files, in the process's private temp folder (removed at exit)."""
+    return FileStore(TEMP_ROOT / "files")
 
 
 def _fail(message: str) -> int:
@@ -1368,10 +1377,17 @@ def _access_notes(args: argparse.Namespace, access: Access, loose: bool) -> None
               file=sys.stderr)
     if loose:
         print(f"tarjama: warning: {args.api_keys} can be read by other users; chmod 600 it", file=sys.stderr)
-    if args.host in ("0.0.0.0", "::") and not access.enabled:
+    if args.host.strip().lower() in (*LOOPBACK_NAMES, "::1"):
+        return
+    if not access.enabled:
         print(f"tarjama: warning: --host {args.host} opens the API to the network with no API keys: anyone who "
               "can reach this machine can use the models. Give --api-keys FILE (and --require-key).",
               file=sys.stderr)
+    elif not access.require_key:
+        print(f"tarjama: warning: --host {args.host} with keys but no --require-key: requests without a key are "
+              "served too (limited by --req-limit)", file=sys.stderr)
+    print("tarjama: note: the editor's page itself asks for no key (--require-key covers the HTTP API and the "
+          "page's /translate API); keep the page on a trusted network", file=sys.stderr)
 
 
 def _memory(args: argparse.Namespace):

@@ -123,8 +123,31 @@ def test_requests_per_minute_slide(tmp_path: Path) -> None:
 
 def test_a_batch_counts_one_request_per_text(tmp_path: Path) -> None:
     access = _access(tmp_path, [0.0])
-    with pytest.raises(AccessDenied, match="2 per 1 minute"):
-        access.admit(access.identify(KEY_A), "c", 3, 0)
+    key = access.identify(KEY_A)
+    access.admit(key, "c", 1, 0)
+    with pytest.raises(AccessDenied, match="Slowdown: 2 per 1 minute"):
+        access.admit(key, "c", 2, 0)
+    with pytest.raises(AccessDenied) as err:  # more than a minute's allowance: waiting would never help
+        access.admit(key, "c", 3, 0)
+    assert err.value.status == 400 and "send smaller batches" in str(err.value)
+
+
+def test_a_refused_request_is_refunded(tmp_path: Path) -> None:
+    access = _access(tmp_path, [0.0])
+    key = access.identify(KEY_A)
+    access.admit(key, "c", 2, 90)
+    access.refund(key, "c", 2, 90)  # e.g. the model queue was full
+    access.admit(key, "c", 2, 100)
+
+
+def test_idle_clients_are_forgotten(tmp_path: Path) -> None:
+    now = [0.0]
+    access = _access(tmp_path, now, req_limit=5)
+    for i in range(100):
+        access.admit(None, f"10.0.0.{i}")
+    now[0] += 3 * 86400
+    access.admit(None, "10.0.1.1")
+    assert access.tracked == 1
 
 
 def test_characters_per_day_reset_at_utc_midnight(tmp_path: Path) -> None:

@@ -215,6 +215,9 @@ def test_detected_language_only_for_auto(server: Server) -> None:
     english = server.post("/translate", json={"q": "Hello there, how are you today?", "source": "auto",
                                               "target": "en"})
     assert english.status_code == 400 and english.json() == {"error": "en is not supported"}
+    english_html = server.post("/translate", json={"q": "<p>The meeting <b>ended</b> late.</p>", "source": "auto",
+                                                   "target": "en", "format": "html"})
+    assert english_html.status_code == 400 and english_html.json() == {"error": "en is not supported"}
     digits = server.post("/translate", json={"q": "12345 :)", "source": "auto", "target": "en"}).json()
     assert digits == {"translatedText": "12345 :)", "detectedLanguage": {"confidence": 0.0, "language": "en"}}
 
@@ -240,16 +243,28 @@ def test_detected_language_only_for_auto(server: Server) -> None:
      "Invalid request: request (21 texts) exceeds the batch limit (20, the server's --batch-limit)"),
     ({"q": "ب" * 6001, "source": "ar", "target": "en"}, 400,
      "Invalid request: request (6001 characters) exceeds text limit (6000, the server's --char-limit)"),
+    ({"q": ["ب" * 3500, "ب" * 3500], "source": "ar", "target": "en"}, 400,  # the limit is the request's
+     "Invalid request: request (7000 characters) exceeds text limit (6000, the server's --char-limit)"),
+    ({"q": "\ud800", "source": "ar", "target": "en"}, 400,
+     "Invalid request: q holds an unpaired surrogate (not valid Unicode)"),
+    ({"q": SHORT, "source": "\udfff", "target": "en"}, 400,
+     "Invalid request: source holds an unpaired surrogate (not valid Unicode)"),
     ({"q": SHORT, "source": ["ar"], "target": "en"}, 400, "Invalid request: source must be a string"),
 ])
 def test_translate_errors(server: Server, body: dict, status: int, error: str) -> None:
-    r = server.post("/translate", json=body)
+    r = server.post("/translate", content=json.dumps(body).encode(),  # \u-escaped, lone surrogates too
+                    headers={"Content-Type": "application/json"})
     assert (r.status_code, r.json()) == (status, {"error": error})
     assert r.headers["content-type"] == "application/json"
 
 
 @pytest.mark.parametrize(("content", "ctype", "says"), [
     (b'{"q": "x", ', "application/json", "Invalid request: the body is not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", "Invalid request: the body is not valid JSON"),
+    (b'{"q": "\\ud800", "source": "ar", "target": "en"}', "application/json",
+     "Invalid request: q holds an unpaired surrogate"),
+    ('{"q": "نص", "source": "ar", "target": "en", "alternatives": 1e999}'.encode(), "application/json",
+     "Invalid request: alternatives parameter is not a number"),
     (b'["q", "x"]', "application/json", "Invalid JSON format"),
     (b"\xff\xfe\xfa", "application/json", "Invalid request: the body is not valid JSON"),
     (b"q=x", "text/plain", "Invalid request: missing q parameter"),
@@ -273,9 +288,21 @@ def test_an_oversized_body_gets_413_before_the_route(server: Server) -> None:
     assert r.status_code == 413 and "more than 200000 bytes" in r.json()["error"]
 
 
-def test_get_on_a_post_route_is_405(server: Server) -> None:
+def test_wrong_methods_are_405_and_double_slashes_merge(server: Server) -> None:
     r = server.get("/translate")
     assert r.status_code == 405 and r.json() == {"error": "Method not allowed: use POST"}
+    for path in ("/languages", "/health"):  # LibreTranslate's tests assert these
+        r = server.post(path)
+        assert r.status_code == 405 and r.json() == {"error": "Method not allowed: use GET"}
+    # a client configured with a trailing-slash base URL ("http://host:port/" + "/translate")
+    r = server.post("//translate", json={"q": SHORT, "source": "ar", "target": "en"})
+    assert r.status_code == 200 and r.json()["translatedText"]
+    assert server.get("//health").json() == {"status": "ok"}
+
+
+def test_non_file_in_the_file_field(server: Server) -> None:
+    r = server.post("/translate_file", json={"file": {"name": "x.txt"}, "source": "ar", "target": "en"})
+    assert r.status_code == 400 and r.json()["error"].startswith("Invalid request: missing file parameter")
 
 
 # -- HTML ------------------------------------------------------------------------------------------------------
@@ -376,7 +403,8 @@ def test_translate_file_and_download(server: Server, name: str) -> None:
 
 @pytest.mark.parametrize(("files", "fields", "status", "says"), [
     (None, {"source": "ar", "target": "en"}, 400, "Invalid request: missing file parameter"),
-    ({"file": ("a.pdf", b"%PDF-1.4")}, {"source": "ar", "target": "en"}, 400, "Invalid request: file format"),
+    ({"file": ("a.pdf", b"%PDF-1.4")}, {"source": "ar", "target": "en"}, 400,
+     "a.pdf: '.pdf' files are not supported for file translation; send one of .txt .md .html .htm .docx"),
     ({"file": ("a.txt", b"\x89PNG\r\n\x1a\n" + bytes(200))}, {"source": "ar", "target": "en"}, 400, "a.txt"),
     ({"file": ("a.docx", b"not a zip")}, {"source": "ar", "target": "en"}, 400, "a.docx"),
     ({"file": ("a.txt", SHORT.encode())}, {"source": "ar"}, 400, "Invalid request: missing target parameter"),
@@ -571,11 +599,20 @@ def test_the_pages_api_needs_a_key_too(keyed: Server) -> None:
     assert client.predict(SHORT, "en", False, api_name="/translate")["paragraphs"] == [[SHORT]]
 
 
+def test_a_batch_over_the_per_minute_limit_is_400_not_a_retry(keyed: Server) -> None:
+    r = keyed.post("/translate", json={"q": ["بيان."] * 4, "source": "ar", "target": "en", "api_key": KEY_THREE})
+    assert r.status_code == 400 and "more than the 3 a minute allowed" in r.json()["error"]
+
+
 def test_keys_are_never_logged(keyed: Server) -> None:
     keyed.post("/translate", json={"q": SHORT, "source": "ar", "target": "en", "api_key": "wrong-key-9876543210"})
+    keyed.post("/translate", params={"q": SHORT, "source": "ar", "target": "en", "api_key": KEY_PLENTY})
+    keyed.post("/detect", data={"q": SHORT}, headers={"Authorization": f"Bearer {KEY_DAILY}"})
+    keyed.post("/translate", json={"q": SHORT, "source": "ar", "target": "en"},
+               headers={"Authorization": "Bearer wrong-bearer-0123456789"})
     log = keyed.output()
     assert "API keys: 3 from" in log and "a key is required" in log
-    for key in (KEY_PLENTY, KEY_THREE, KEY_DAILY, "wrong-key-9876543210"):
+    for key in (KEY_PLENTY, KEY_THREE, KEY_DAILY, "wrong-key-9876543210", "wrong-bearer-0123456789"):
         assert key not in log
 
 

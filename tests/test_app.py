@@ -453,7 +453,9 @@ def test_serving_defaults(served: Served) -> None:
     blocks: gr.Blocks = served.editor.blocks  # type: ignore[attr-defined]
     assert blocks.analytics_enabled is False
     ids = {fn.concurrency_id: fn.concurrency_limit for fn in blocks.fns.values()}
-    assert ids["models"] == app.MODEL_CONCURRENCY and ids["edits"] == app.LIGHT_CONCURRENCY
+    queue = served.editor.service.queue  # type: ignore[attr-defined]
+    assert queue.slots == 1  # one model run at a time; Gradio lets through what the model queue can hold
+    assert ids["models"] == queue.slots + queue.max_waiting and ids["edits"] == app.LIGHT_CONCURRENCY
 
 
 def test_python_app_py_serves_with_the_default_pipeline(models_yaml: Path, tmp_path: Path) -> None:

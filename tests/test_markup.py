@@ -12,7 +12,8 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 
 import pytest
-from tarjama.translate.markup import MARKERS, has_arabic, html_runs, tokenize, translate_html
+from tarjama.translate.markup import MARKERS, html_runs, tokenize, translate_html, visible_text
+from tarjama.translate.segment import has_arabic_letter as has_arabic
 
 MARK = re.compile(r"ZX[A-Z]{2}")
 ARABIC_WORD = re.compile(r"[\u0621-\u064a]+")  # letters (and tatweel), not "،"
@@ -426,3 +427,12 @@ def test_a_megabyte_in_linear_time(unit: str) -> None:
     out = translate_html(html, identity)
     assert time.perf_counter() - start < 30  # seconds, on a busy two-core machine; quadratic would be hours
     assert len(out) > 0 and "".join(t.src for t in tokenize(html)) == html
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<p>The quick <b>brown</b> fox &amp; co.</p>", "The quick\nbrown\nfox & co."),
+    ("<p>نص</p><script>var x = 'hidden';</script><code>x = 1</code><span translate=\"no\">:emoji:</span>", "نص"),
+    ("", ""),
+])
+def test_visible_text_keeps_every_language_and_skips_what_is_never_read(html: str, text: str) -> None:
+    assert visible_text(html) == text

@@ -137,3 +137,15 @@ def test_an_exception_gives_the_slot_back() -> None:
 def test_unknown_ordering_is_refused() -> None:
     with pytest.raises(ValueError, match="short-first"):
         ModelQueue(ordering="random")
+
+
+def test_a_huge_job_is_overtaken_for_30_s_at_most() -> None:
+    """The head start a short job gets is capped, so a huge job (a 10 MB file: 20,000 s uncapped) runs once
+    it has waited 30 s, not after max_wait_s has refused it."""
+    from tarjama.server.queue import MAX_HEAD_START_S
+
+    queue = ModelQueue(max_wait_s=300)
+    assert queue.head_start(10_000_000) == MAX_HEAD_START_S == 30.0
+    assert queue.head_start(100) == pytest.approx(0.2)
+    assert ModelQueue(max_wait_s=20).head_start(10_000_000) == 10.0  # half the longest wait
+    assert ModelQueue(ordering="fifo").head_start(10_000_000) == 0.0

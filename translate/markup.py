@@ -49,9 +49,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from tarjama.translate.segment import has_arabic_letter as has_arabic
+from tarjama.translate.segment import has_arabic_letter
 
-__all__ = ["MARKERS", "Token", "Translate", "has_arabic", "html_runs", "tokenize", "translate_html"]
+__all__ = ["MARKERS", "Token", "Translate", "html_runs", "tokenize", "translate_html", "visible_text"]
 
 Translate = Callable[[list[str]], list[str]]
 
@@ -296,7 +296,7 @@ def _collapse(items: list[_Item]) -> list[_Item]:
     seen, before = 0, []
     for item in items:
         before.append(seen)
-        seen += item.kind == "text" and has_arabic(_html.unescape(item.src))
+        seen += item.kind == "text" and has_arabic_letter(_html.unescape(item.src))
     out, i = [], 0
     while i < len(items):
         item = items[i]
@@ -373,7 +373,7 @@ class _Run:
 def _prepare(items: list[_Item]) -> _Run | None:
     """The run to send for these items, or None when it stays as it is (no Arabic letter in its text,
     or more atomic items than markers)."""
-    if not any(item.kind == "text" and has_arabic(_html.unescape(item.src)) for item in items):
+    if not any(item.kind == "text" and has_arabic_letter(_html.unescape(item.src)) for item in items):
         return None
     _pair(items)
     prefix, core, suffix = _peel(_collapse(items))
@@ -660,6 +660,23 @@ def _plan(html: str) -> list[str | _Run]:
             run = _prepare(piece)
             plan.append(run if run is not None else "".join(item.src for item in piece))
     return plan
+
+
+def visible_text(html: str) -> str:
+    """All text a reader sees, whatever its language (entities decoded; script, style, code and
+    ``translate="no"`` subtrees left out), one line per text node: what to detect the language of HTML on.
+    Unlike ``html_runs`` it keeps text with no Arabic in it, so English HTML is seen to be English."""
+    tokens = tokenize(html)
+    out, i = [], 0
+    while i < len(tokens):
+        token = tokens[i]
+        if _opaque(token):
+            i = _subtree_end(tokens, i)
+            continue
+        if token.kind == "text" and token.src.strip():
+            out.append(" ".join(_html.unescape(token.src).split()))
+        i += 1
+    return "\n".join(out)
 
 
 def html_runs(html: str) -> list[str]:

@@ -69,7 +69,8 @@ def add_api_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--require-key", action="store_true",
                    help="refuse API requests without a key (400, as LibreTranslate); needs --api-keys")
     g.add_argument("--char-limit", type=_limit, default=DEFAULT_CHAR_LIMIT, metavar="N",
-                   help=f"characters one text may have (default {_off(DEFAULT_CHAR_LIMIT)})")
+                   help=f"characters one request may hold, all its texts together (default "
+                        f"{_off(DEFAULT_CHAR_LIMIT)})")
     g.add_argument("--batch-limit", type=_limit, default=DEFAULT_BATCH_LIMIT, metavar="N",
                    help=f"texts one request may hold (a list q; default {_off(DEFAULT_BATCH_LIMIT)})")
     g.add_argument("--req-limit", type=_limit, default=DEFAULT_REQ_LIMIT, metavar="N",
@@ -78,7 +79,8 @@ def add_api_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alternatives-limit", type=_limit, default=DEFAULT_ALTERNATIVES_LIMIT, metavar="N",
                    help=f"alternatives a request may ask for (default {_off(DEFAULT_ALTERNATIVES_LIMIT)})")
     g.add_argument("--body-limit", type=_limit, default=DEFAULT_BODY_LIMIT, metavar="BYTES",
-                   help=f"size of an API request body (default {DEFAULT_BODY_LIMIT}: a 5 MB file); over it: 413")
+                   help=f"size of an API request body (default {DEFAULT_BODY_LIMIT}: a 5 MB file and its framing); "
+                        "over it: 413")
     g.add_argument("--queue-size", type=int, default=DEFAULT_QUEUE_SIZE, metavar="N",
                    help=f"model jobs (page and API) that may wait for the one running (default "
                         f"{DEFAULT_QUEUE_SIZE}); more get 503 with Retry-After")
@@ -87,7 +89,7 @@ def add_api_options(p: argparse.ArgumentParser) -> None:
 
 
 def limits_of(args: argparse.Namespace) -> Limits:
-    return Limits(char_limit=args.char_limit, batch_limit=args.batch_limit, req_limit=args.req_limit,
+    return Limits(char_limit=args.char_limit, batch_limit=args.batch_limit,
                   alternatives_limit=args.alternatives_limit, body_limit=args.body_limit)
 
 

@@ -28,11 +28,11 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tarjama.server.limits import NO_LIMIT
+from tarjama.server.limits import DEFAULT_REQ_LIMIT, NO_LIMIT
 
 KEYS_HEADER = ("key", "name", "requests_per_minute", "characters_per_day")
 MIN_KEY_CHARS = 16
@@ -96,13 +96,11 @@ def load_api_keys(path: str | Path) -> dict[str, ApiKey]:
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
-    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
-    out = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        out.append((n, next(csv.reader(io.StringIO(line), dialect=dialect), [])))
-    return out
+    """(line number, cells) of each line that is not a comment; tab-separated when the header is."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")]
+    header = next((line for _, line in lines if line.strip()), "")
+    dialect = "excel-tab" if "\t" in header else "excel"
+    return [(n, next(csv.reader(io.StringIO(line), dialect=dialect), [])) for n, line in lines]
 
 
 def _key(path: Path, n: int, row: list[str], names: set[str]) -> ApiKey:
@@ -124,10 +122,16 @@ def _key(path: Path, n: int, row: list[str], names: set[str]) -> ApiKey:
 def _limit(path: Path, n: int, column: str, value: str) -> int:
     if value in ("", "-1"):
         return NO_LIMIT
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise ApiKeysError(f"{path}: line {n}: {column} must be a whole number above 0, or empty for no limit "
                            f"(found {value[:40]!r})")
     return int(value)
+
+
+def bearer_key(headers: Mapping[str, str]) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header (the API's and the page's API's second way)."""
+    auth = headers.get("authorization", "") or ""
+    return (auth[7:].strip() or None) if auth.lower().startswith("bearer ") else None
 
 
 def loose_permissions(path: str | Path) -> bool:
@@ -151,7 +155,7 @@ class Access:
     """Decides, per request, whether it may go on: its key, then its limits.  Thread-safe."""
 
     def __init__(self, keys: dict[str, ApiKey] | None = None, *, require_key: bool = False,
-                 req_limit: int = NO_LIMIT, clock: Callable[[], float] = time.time) -> None:
+                 req_limit: int = DEFAULT_REQ_LIMIT, clock: Callable[[], float] = time.time) -> None:
         if require_key and not keys:
             raise ApiKeysError("--require-key needs --api-keys FILE: there is no key to require")
         self.keys = keys or {}
@@ -159,11 +163,17 @@ class Access:
         self.req_limit = req_limit
         self.clock = clock
         self._windows: dict[str, _Window] = {}
+        self._pruned = 0.0
         self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
         return bool(self.keys)
+
+    @property
+    def tracked(self) -> int:
+        """Clients (keys or addresses) whose recent use is remembered for their limits."""
+        return len(self._windows)
 
     def identify(self, api_key: str | None) -> ApiKey | None:
         """The key's entry; None without a key (or with keys off: then any value is ignored, as LibreTranslate
@@ -183,18 +193,48 @@ class Access:
     def admit(self, key: ApiKey | None, client: str, requests: int = 1, chars: int = 0) -> None:
         """Count ``requests`` (LibreTranslate counts a list q as one request per text) and ``chars`` against
         the key's limits, or the client's ``--req-limit`` without a key; AccessDenied(429) when over."""
-        per_minute = key.requests_per_minute if key else self.req_limit
-        per_day = key.characters_per_day if key else NO_LIMIT
+        per_minute, per_day = self._limits(key)
         if per_minute == NO_LIMIT and per_day == NO_LIMIT:
             return
-        who = f"key:{key.digest}" if key else f"client:{client}"
+        if per_minute != NO_LIMIT and requests > per_minute:  # waiting would never help: say so
+            raise AccessDenied(400, f"Invalid request: {requests} texts in one request is more than the "
+                                    f"{per_minute} a minute allowed; send smaller batches")
         now = self.clock()
         with self._lock:
-            window = self._windows.setdefault(who, _Window())
+            self._prune(now)
+            window = self._windows.setdefault(self._who(key, client), _Window())
             self._check_minute(window, now, per_minute, requests)
             self._check_day(window, now, per_day, chars)
             window.times.extend([now] * requests)
             window.chars += chars
+
+    def refund(self, key: ApiKey | None, client: str, requests: int = 1, chars: int = 0) -> None:
+        """Take back what ``admit`` counted for a request that was refused after all (a full queue)."""
+        with self._lock:
+            window = self._windows.get(self._who(key, client))
+            if window is None:
+                return
+            for _ in range(min(requests, len(window.times))):
+                window.times.pop()
+            window.chars = max(0, window.chars - chars)
+
+    def _limits(self, key: ApiKey | None) -> tuple[int, int]:
+        return (key.requests_per_minute, key.characters_per_day) if key else (self.req_limit, NO_LIMIT)
+
+    @staticmethod
+    def _who(key: ApiKey | None, client: str) -> str:
+        return f"key:{key.digest}" if key else f"client:{client}"
+
+    def _prune(self, now: float) -> None:
+        """Forget clients with nothing in the last minute and nothing today, once a minute: one entry per
+        address that ever called would otherwise grow without end."""
+        if now - self._pruned < 60:
+            return
+        self._pruned = now
+        today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date().isoformat()
+        for who in [w for w, win in self._windows.items()
+                    if (not win.times or win.times[-1] <= now - 60) and (win.day != today or not win.chars)]:
+            del self._windows[who]
 
     @staticmethod
     def _check_minute(window: _Window, now: float, limit: int, requests: int) -> None:

@@ -18,8 +18,12 @@ the page's Content-Security-Policy.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import logging
 import re
+import threading
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -32,16 +36,26 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tarjama.documents import InputError
 from tarjama.registry import ConfigError
 from tarjama.result import SCHEMA_ID
-from tarjama.server.access import Access, AccessDenied
+from tarjama.server.access import Access, AccessDenied, ApiKey, bearer_key
 from tarjama.server.files import FILE_MAX_AGE_S, FILE_SUFFIXES, download_part
 from tarjama.server.limits import Limits
 from tarjama.server.queue import QueueFull
-from tarjama.server.service import SOURCE, ApiError, ModelFailure, Service, language_name, request_glossary
+from tarjama.server.service import (
+    FORMATS,
+    SOURCE,
+    ApiError,
+    ClientGone,
+    ModelFailure,
+    Service,
+    language_name,
+    request_glossary,
+)
 from tarjama.translate.detect import Detection
 from tarjama.translate.glossary import GlossaryError
 
@@ -50,6 +64,7 @@ from tarjama.translate.glossary import GlossaryError
 API_PATHS = re.compile(r"/(translate|translate_file|detect|languages|health|frontend/settings|download_file/.*|"
                        r"v1/.*|openapi\.json|docs(/.*)?)$")
 DOCS_ASSETS = "/docs/assets"
+log = logging.getLogger(__name__)
 NOT_JSON = "Invalid JSON format"  # LibreTranslate's words for a JSON body that is not an object
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -142,6 +157,13 @@ def _handlers(api: FastAPI) -> None:
     handle(ModelFailure, lambda e: _error(500, str(e)))
     handle(RequestValidationError, lambda e: _error(400, _validation_message(e)))
     handle(StarletteHTTPException, lambda e: _error(e.status_code, str(e.detail), getattr(e, "headers", None)))
+    handle(Exception, _unexpected)
+
+
+def _unexpected(err: Exception) -> JSONResponse:
+    """A bug, not the client's doing: a 500 in the API's shape, the details in the server log."""
+    log.error("API request failed", exc_info=err)
+    return _error(500, f"Internal error ({type(err).__name__}); the server log has the details")
 
 
 def _validation_message(err: RequestValidationError) -> str:
@@ -153,24 +175,43 @@ def _validation_message(err: RequestValidationError) -> str:
 
 
 async def fields(request: Request) -> dict[str, Any]:
-    """The request's fields as LibreTranslate reads them: a JSON object, or the query string and form body."""
+    """The request's fields as LibreTranslate reads them: a JSON object, or the form body and the query
+    string (the query string wins, as in Werkzeug's ``request.values``)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json" or (ctype.startswith("application/") and ctype.endswith("+json")):
         try:
             data = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ApiError(f"Invalid request: the body is not valid JSON ({err})") from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:
+            raise ApiError(f"Invalid request: the body is not valid JSON ({str(err)[:200]})") from None
         if not isinstance(data, dict):
             raise ApiError(NOT_JSON)
-        return data
-    out: dict[str, Any] = {k: request.query_params.getlist(k)[0] for k in request.query_params}
+        return _unicode_checked(data)
+    out: dict[str, Any] = {}
     if ctype in FORM_TYPES:
         try:
             form = await request.form()
         except Exception as err:  # a malformed multipart or urlencoded body
-            raise ApiError(f"Invalid request: the form body cannot be read ({err})") from None
+            raise ApiError(f"Invalid request: the form body cannot be read ({str(err)[:200]})") from None
         out.update({k: form.getlist(k)[0] for k in form})
-    return out
+    out.update({k: request.query_params.getlist(k)[0] for k in request.query_params})
+    return _unicode_checked(out)
+
+
+def _unicode_checked(data: dict[str, Any]) -> dict[str, Any]:
+    """Refuse text that is not Unicode a model can read: JSON's ``\\ud800`` escapes decode to lone surrogates."""
+    for name, value in data.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not _encodable(text):
+                raise ApiError(f"Invalid request: {str(name)[:40]} holds an unpaired surrogate (not valid Unicode)")
+    return data
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(d: dict[str, Any], name: str, required: bool = True) -> str | None:
@@ -185,7 +226,9 @@ def _text(d: dict[str, Any], name: str, required: bool = True) -> str | None:
 
 
 def _texts(d: dict[str, Any], limits: Limits) -> tuple[list[str], bool]:
-    """``q`` as a list, and whether it was one; LibreTranslate's limits on it."""
+    """``q`` as a list, and whether it was one; the limits on it.  ``--char-limit`` bounds the whole request
+    (LibreTranslate bounds each text): a hundred texts of the limit would hold the one model slot for
+    hours."""
     q = d.get("q")
     if not q:
         raise ApiError("Invalid request: missing q parameter")
@@ -196,21 +239,24 @@ def _texts(d: dict[str, Any], limits: Limits) -> tuple[list[str], bool]:
     if many and limits.over(len(items), limits.batch_limit):
         raise ApiError(f"Invalid request: request ({len(items)} texts) exceeds the batch limit "
                        f"({limits.batch_limit}, the server's --batch-limit)")
-    for text in items:
-        if limits.over(len(text), limits.char_limit):
-            raise ApiError(f"Invalid request: request ({len(text)} characters) exceeds text limit "
-                           f"({limits.char_limit}, the server's --char-limit)")
+    _check_chars(sum(len(t) for t in items), limits)
     return items, many
+
+
+def _check_chars(chars: int, limits: Limits) -> None:
+    if limits.over(chars, limits.char_limit):
+        raise ApiError(f"Invalid request: request ({chars} characters) exceeds text limit "
+                       f"({limits.char_limit}, the server's --char-limit)")
 
 
 def _alternatives(d: dict[str, Any], limits: Limits) -> int:
     value = d.get("alternatives", 0)
-    try:
-        n = max(0, int(value or 0))
-    except (TypeError, ValueError):
-        raise ApiError("Invalid request: alternatives parameter is not a number") from None
     if isinstance(value, (bool, float)):
         raise ApiError("Invalid request: alternatives parameter is not a number")
+    try:
+        n = max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        raise ApiError("Invalid request: alternatives parameter is not a number") from None
     if limits.over(n, limits.alternatives_limit):
         raise ApiError(f"Invalid request: alternatives parameter must be <= {limits.alternatives_limit}")
     return n
@@ -221,8 +267,7 @@ def _key(d: dict[str, Any], request: Request) -> str | None:
     value = d.get("api_key")
     if isinstance(value, str) and value:
         return value
-    auth = request.headers.get("authorization", "")
-    return auth[7:].strip() or None if auth.lower().startswith("bearer ") else None
+    return bearer_key(request.headers)
 
 
 def _detections(found: list[Detection]) -> list[dict[str, Any]]:
@@ -286,7 +331,9 @@ class Routes:
                  summary="Translate and summarize one article: the full tarjama result")(self.article)
         api.get("/v1/models", summary="The models loaded, and the queue")(self.models)
         for path in ("/translate", "/detect", "/translate_file", "/v1/articles"):
-            api.get(path, include_in_schema=False, status_code=405)(_post_only)
+            api.api_route(path, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)(_post_only)
+        for path in ("/languages", "/health", "/frontend/settings", "/v1/models", "/download_file/{name:path}"):
+            api.api_route(path, methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)(_get_only)
 
     @staticmethod
     def _file_body(targets: list[str]) -> dict[str, Any]:
@@ -297,25 +344,45 @@ class Routes:
             "api_key": {"type": "string"}}}
         return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
-    def _admit(self, request: Request, d: dict[str, Any], requests: int = 1, chars: int = 0) -> None:
-        key = self.access.identify(_key(d, request))
+    def _key(self, request: Request, d: dict[str, Any]) -> ApiKey | None:
+        """The request's key entry (403 for an unknown one, 400 for none with --require-key), first thing."""
+        return self.access.identify(_key(d, request))
+
+    async def _charged(self, request: Request, key: ApiKey | None, requests: int, chars: int,
+                       fn: Callable[..., Any], *args: Any) -> Any:
+        """Count the request against its limits, then run ``fn``; a request refused on the way (a bad field
+        found late, a full queue) is not counted, so a client retrying after Retry-After loses no quota."""
         client = request.client.host if request.client else "unknown"
         self.access.admit(key, client, requests, chars)
+        try:
+            return await self._work(request, fn, *args)
+        except (QueueFull, ApiError, InputError, ConfigError, ClientGone):
+            self.access.refund(key, client, requests, chars)
+            raise
 
-    async def _work(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn`` in a worker thread (it may wait for the model queue); enough threads for every queued job."""
+    async def _work(self, request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args, cancelled=event)`` in a worker thread (it may wait for the model queue), the event set
+        if the client hangs up meanwhile: a job whose client is gone is dropped when its turn comes."""
         _enough_threads(self.service.queue.max_waiting + self.service.queue.slots + 8)
-        return await run_in_threadpool(fn, *args)
+        gone = threading.Event()
+        watcher = asyncio.create_task(_watch_disconnect(request, gone))
+        try:
+            return await run_in_threadpool(functools.partial(fn, *args, cancelled=gone))
+        finally:
+            watcher.cancel()
 
     async def translate(self, request: Request) -> JSONResponse:
         d = await fields(request)
-        self.access.identify(_key(d, request))  # 403 before reading further, as LibreTranslate
+        key = self._key(request, d)  # 403 before reading further, as LibreTranslate
         items, many = _texts(d, self.limits)
         source, target = _text(d, "source"), _text(d, "target")
         fmt = _text(d, "format", required=False) or "text"
         n = _alternatives(d, self.limits)
-        self._admit(request, d, max(1, len(items)), sum(len(t) for t in items))
-        done = await self._work(self.service.translate, items, source, target, fmt, n)
+        self.service.check_pair(source, target)
+        if fmt not in FORMATS:
+            raise ApiError(f"{fmt} format is not supported")
+        done = await self._charged(request, key, max(1, len(items)), sum(len(t) for t in items),
+                                   self.service.translate, items, source, target, fmt, n)
         body: dict[str, Any] = {"translatedText": done.texts if many else done.texts[0]}
         if source == "auto":
             detected = _detections(done.detected)[0]
@@ -326,28 +393,30 @@ class Routes:
 
     async def detect(self, request: Request) -> JSONResponse:
         d = await fields(request)
-        self.access.identify(_key(d, request))
+        key = self._key(request, d)
         items, _ = _texts(d, self.limits)
-        self._admit(request, d, 1, sum(len(t) for t in items))
-        return JSONResponse(_detections(self.service.detect(items)))
+        client = request.client.host if request.client else "unknown"
+        self.access.admit(key, client, 1, sum(len(t) for t in items))
+        return JSONResponse(_detections(await run_in_threadpool(self.service.detect, items)))
 
     async def languages(self) -> JSONResponse:
         return JSONResponse(self.service.languages())
 
     async def translate_file(self, request: Request) -> JSONResponse:
         d = await fields(request)
-        self.access.identify(_key(d, request))
+        key = self._key(request, d)
         upload = d.get("file")
-        if upload is None or isinstance(upload, str):
+        if not isinstance(upload, UploadFile):
             raise ApiError("Invalid request: missing file parameter (send the file as multipart/form-data)")
         source, target = _text(d, "source"), _text(d, "target")
         if not upload.filename:
             raise ApiError("Invalid request: empty file")
-        if Path(upload.filename).suffix.lower() not in FILE_SUFFIXES:
-            raise ApiError(f"Invalid request: file format not supported (accepted: {', '.join(FILE_SUFFIXES)})")
+        self.service.check_pair(source, target)
         data = await upload.read()
-        self._admit(request, d, 1, len(data))
-        stored = await self._work(self.service.translate_file, upload.filename, data, source, target)
+        chars = await run_in_threadpool(self.service.file_chars, upload.filename, data)  # a bad file: 400 now
+        _check_chars(chars, self.limits)
+        stored = await self._charged(request, key, 1, chars, self.service.translate_file, upload.filename, data,
+                                     source, target, chars)
         return JSONResponse({"translatedFileUrl": str(request.url_for("download_file", name=stored))})
 
     async def download_file(self, name: str) -> Response:
@@ -375,14 +444,11 @@ class Routes:
         return JSONResponse({"status": "ok"})
 
     async def article(self, body: ArticleRequest, request: Request) -> JSONResponse:
-        d = {"api_key": body.api_key}
-        self.access.identify(_key(d, request))
-        if self.limits.over(len(body.text), self.limits.char_limit):
-            raise ApiError(f"Invalid request: text ({len(body.text)} characters) exceeds text limit "
-                           f"({self.limits.char_limit}, the server's --char-limit)")
+        key = self._key(request, {"api_key": body.api_key})
+        _check_chars(len(body.text), self.limits)
         glossary = request_glossary(body.glossary)
-        self._admit(request, d, 1, len(body.text))
-        return JSONResponse(await self._work(self.service.article, body.text, body.targets, body.summary, glossary))
+        return JSONResponse(await self._charged(request, key, 1, len(body.text), self.service.article, body.text,
+                                                body.targets, body.summary, glossary))
 
     async def models(self) -> JSONResponse:
         return JSONResponse(self.service.models())
@@ -392,9 +458,36 @@ async def _post_only() -> JSONResponse:
     return _error(405, "Method not allowed: use POST", {"Allow": "POST"})
 
 
+async def _get_only() -> JSONResponse:
+    return _error(405, "Method not allowed: use GET", {"Allow": "GET, HEAD"})
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    while not gone.is_set():
+        if await request.is_disconnected():
+            gone.set()
+            return
+        await asyncio.sleep(0.25)
+
+
+def merge_slashes(app: Any) -> Any:
+    """An ASGI wrapper: ``//translate`` is ``/translate`` (a base URL configured with a trailing slash, as
+    Werkzeug under LibreTranslate merges them); paths of the page are left as they are."""
+    async def merged(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and "//" in path:
+            single = re.sub(r"/{2,}", "/", path)
+            if API_PATHS.fullmatch(single):
+                scope = {**scope, "path": single, "raw_path": single.encode("utf-8")}
+        await app(scope, receive, send)
+
+    return merged
+
+
 def _media_type(name: str) -> str:
     return {".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
-            ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+            # a translated page is a download, never rendered on this origin
+            ".html": "application/octet-stream", ".htm": "application/octet-stream",
             ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             }.get(Path(name).suffix.lower(), "application/octet-stream")
 

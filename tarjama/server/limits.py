@@ -22,7 +22,7 @@ NO_LIMIT = -1
 # An upload (the page's) or a file to translate (the API's): far above any article, far below what a CPU
 # would translate in a request's time.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-DEFAULT_CHAR_LIMIT = MAX_CHARS          # characters of one text (one item of a list q)
+DEFAULT_CHAR_LIMIT = MAX_CHARS          # characters of one request (all the texts of a list q together)
 DEFAULT_BATCH_LIMIT = 100               # items of a list q
 DEFAULT_REQ_LIMIT = NO_LIMIT            # requests a minute from one client without a key (LibreTranslate's default)
 DEFAULT_ALTERNATIVES_LIMIT = ALTERNATIVES
@@ -38,7 +38,6 @@ class Limits:
 
     char_limit: int = DEFAULT_CHAR_LIMIT
     batch_limit: int = DEFAULT_BATCH_LIMIT
-    req_limit: int = DEFAULT_REQ_LIMIT
     alternatives_limit: int = DEFAULT_ALTERNATIVES_LIMIT
     body_limit: int = DEFAULT_BODY_LIMIT
 
@@ -69,17 +68,16 @@ class BodyLimit:
         self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit == NO_LIMIT or not self.paths.match(scope.get("path", "")):
+        if scope["type"] != "http" or self.limit == NO_LIMIT or not self.paths.fullmatch(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send, int(declared))
             return
-        body, messages = bytearray(), []
+        body = bytearray()
         while True:
             message = await receive()
-            messages.append(message)
             if message["type"] != "http.request":
                 break
             body += message.get("body", b"")
@@ -88,7 +86,7 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(bytes(body), messages[-1], receive), send)
+        await self.app(scope, _replay(bytes(body), message, receive), send)
 
     async def _refuse(self, send: Send, size: int | None) -> None:
         said = f"{size} bytes" if size is not None else f"more than {self.limit} bytes"

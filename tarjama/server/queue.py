@@ -10,8 +10,9 @@ Ordering: *short first, with ageing*.  Each job gets a deadline, its arrival tim
 seconds per character it brings (the translation work grows with the text), and the waiting job with the
 earliest deadline runs next.  A one-sentence request (100 characters: 0.2 s at the default 2 ms a
 character) therefore overtakes an article (5,000 characters: 10 s) that arrived less than ~10 s before
-it, but an article that has waited longer than that is no longer overtaken: nothing starves, and the wait
-a long job can suffer from later short ones is bounded by its own size.  Plain arrival order
+it, but an article that has waited longer than that is no longer overtaken: nothing starves.  The head
+start is capped (``MAX_HEAD_START_S``, 30 s, and half the longest wait), so even a huge job is passed by
+later ones for 30 s at most, and never waits out ``max_wait_s`` behind them.  Plain arrival order
 (``ordering="fifo"``) is kept for comparison; ``bench/queue_ordering.py`` measures the two side by side.
 """
 
@@ -30,6 +31,7 @@ from tarjama.server.limits import DEFAULT_QUEUE_SIZE, DEFAULT_QUEUE_WAIT_S
 
 ORDERINGS = ("short-first", "fifo")
 AGE_S_PER_CHAR = 0.002  # a job's deadline grows 2 ms per character (see the module docstring)
+MAX_HEAD_START_S = 30.0  # ... up to this: no job is overtaken by later ones for longer than 30 s
 
 
 class QueueFull(Exception):
@@ -107,13 +109,20 @@ class ModelQueue:
             if self._waiting >= self.max_waiting:
                 raise QueueFull(f"the server is busy: {self._waiting} model jobs are already waiting; "
                                 f"try again in {self._retry_after()} s", self._retry_after())
-            entry = _Waiting(self._deadline(now, cost), next(self._seq), cost, now)
+            entry = _Waiting(now + self.head_start(cost), next(self._seq), cost, now)
             heapq.heappush(self._heap, entry)
             self._waiting += 1
-            if not self._lock.wait_for(lambda: self._turn(entry), timeout=self.max_wait_s):
-                entry.gone = True
-                self._waiting -= 1
-                self._lock.notify_all()
+            try:
+                turn = self._lock.wait_for(lambda: self._turn(entry), timeout=self.max_wait_s)
+            except BaseException:  # interrupted while waiting: leave nothing at the top of the heap
+                turn = False
+                raise
+            finally:
+                if not turn:
+                    entry.gone = True
+                    self._waiting -= 1
+                    self._lock.notify_all()
+            if not turn:
                 raise QueueFull(f"the server is busy: waited {self.max_wait_s:.0f} s for a model slot; "
                                 f"try again in {self._retry_after()} s", self._retry_after())
             heapq.heappop(self._heap)
@@ -122,8 +131,11 @@ class ModelQueue:
             self._lock.notify_all()
             return entry
 
-    def _deadline(self, now: float, cost: int) -> float:
-        return now + (cost * self.age_s_per_char if self.ordering == "short-first" else 0.0)
+    def head_start(self, cost: int) -> float:
+        """Seconds later jobs may overtake a job of ``cost`` characters (0 in FIFO order)."""
+        if self.ordering == "fifo":
+            return 0.0
+        return min(cost * self.age_s_per_char, MAX_HEAD_START_S, self.max_wait_s / 2)
 
     def _turn(self, entry: _Waiting) -> bool:
         while self._heap and self._heap[0].gone:

@@ -408,7 +408,8 @@ class SecurityMiddleware:
     async def _preflight(self, request: _Request, send: Send) -> None:
         """Answer a CORS preflight here: allowed origins get their CORS headers, others a refusal."""
         if not self.policy.cors_allowed(request.origin):
-            await _plain(send, request, 403, f"Cross-origin request refused: {(request.origin or '')[:200]}")
+            await _plain(send, request, 403, f"Cross-origin request refused: {(request.origin or '')[:200]}",
+                         as_json=self.policy.is_api(request.path))
             return
         asked = request.headers.get("access-control-request-headers", "")
         headers = MutableHeaders({

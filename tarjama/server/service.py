@@ -10,6 +10,7 @@ methods.  Errors a client caused are :class:`ApiError` (400); a model that fails
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from tarjama.server.queue import ModelQueue
 from tarjama.server.texts import layout, translate_texts
 from tarjama.translate.detect import Detection, detect_language
 from tarjama.translate.glossary import SOURCE_LANG, Glossary, GlossaryError, glossary_from_rows
-from tarjama.translate.markup import html_runs, translate_html
+from tarjama.translate.markup import translate_html, visible_text
 from tarjama.translate.translator import Translator
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ class ModelFailure(Exception):
     """A model run failed (500): the message names the model and what went wrong."""
 
 
+class ClientGone(Exception):
+    """The client hung up while its job waited: the job is dropped when its turn comes, not run for nobody."""
+
+
 @dataclass
 class ModelReport:
     """What start-up loading found: one row per model of models.yaml, and what is missing."""
@@ -54,7 +59,8 @@ class ModelReport:
     seconds: float
     demo: bool
 
-    HEADERS = ("key", "model", "engine", "device", "compute_type", "license", "status")
+    HEADERS = ("key", "model", "engine", "device", "compute_type", "license", "status")  # /v1/models' fields
+    LABELS = ("Key", "Model", "Engine", "Device", "Compute", "Licence", "Status")        # the page's columns
 
     def summary(self) -> str:
         loaded = sum(r[-1] == "loaded" for r in self.rows)
@@ -111,12 +117,15 @@ class Service:
         return self.pipeline.targets
 
     @contextmanager
-    def model_work(self, cost: int, what: str) -> Iterator[None]:
-        """A queue slot for one job; a model's own exception becomes ModelFailure naming ``what`` it was."""
+    def model_work(self, cost: int, what: str, cancelled: threading.Event | None = None) -> Iterator[None]:
+        """A queue slot for one job (dropped if ``cancelled`` is set by then); a model's own exception becomes
+        ModelFailure naming ``what`` it was."""
         with self.queue.slot(cost):
+            if cancelled is not None and cancelled.is_set():
+                raise ClientGone("the client disconnected before its turn")
             try:
                 yield
-            except (InputError, ApiError, ConfigError, GlossaryError):
+            except (InputError, ApiError, ConfigError, GlossaryError, ClientGone):
                 raise
             except ModelNotAvailable as err:
                 raise ModelFailure(f"{what} failed: model not available: {' '.join(str(err).split())}") from err
@@ -133,9 +142,8 @@ class Service:
         return out + [{"code": t, "name": language_name(t), "targets": []} for t in targets if t != SOURCE]
 
     def detect(self, texts: Sequence[str], html: bool = False) -> list[Detection]:
-        """The language of ``texts`` taken together (of their text nodes when ``html``)."""
-        plain = [run for t in texts for run in html_runs(t)] if html else list(texts)
-        return detect_language(plain)
+        """The language of ``texts`` taken together (of all their visible text when ``html``)."""
+        return detect_language([visible_text(t) for t in texts] if html else list(texts))
 
     def check_pair(self, source: str, target: str) -> None:
         """LibreTranslate's refusals for a language it does not have, or a pair it cannot do."""
@@ -148,7 +156,7 @@ class Service:
             raise ApiError(f"{target} is not supported")
 
     def translate(self, texts: Sequence[str], source: str, target: str, fmt: str = "text",
-                  alternatives: int = 0) -> Translation:
+                  alternatives: int = 0, *, cancelled: threading.Event | None = None) -> Translation:
         """``POST /translate``: each text through segmentation, batching, the configured glossary and checks."""
         self.check_pair(source, target)
         if fmt not in FORMATS:
@@ -161,7 +169,7 @@ class Service:
         if source == "auto" and detected[0].confidence == 0:  # no letters at all: as is (LibreTranslate too)
             return Translation(list(texts), [[] for _ in texts] if alternatives else None, detected)
         chars = sum(len(t) for t in texts)
-        with self.model_work(job_cost(chars), f"Translating into {target} ({self._model(target)})"):
+        with self.model_work(job_cost(chars), f"Translating into {target} ({self._model(target)})", cancelled):
             translator = self.pipeline.translator(target)
             if fmt == "html":
                 out = _Texts(translator).html(list(texts))
@@ -172,24 +180,34 @@ class Service:
                     if alternatives else None
         return Translation(out, alts, detected)
 
-    def translate_file(self, filename: str, data: bytes, source: str, target: str) -> str:
+    @staticmethod
+    def file_chars(filename: str, data: bytes) -> int:
+        """The characters a file would send to the model: it is read (and refused, InputError) here, before
+        it waits for the model, and its size in the queue is its text's, not its bytes'."""
+        counting = _Counting()
+        translate_file(filename, data, SOURCE, counting)
+        return counting.chars
+
+    def translate_file(self, filename: str, data: bytes, source: str, target: str, chars: int | None = None, *,
+                       cancelled: threading.Event | None = None) -> str:
         """``POST /translate_file``: the stored name of the translated file (``/download_file/<name>``)."""
         self.check_pair(source, target)
-        with self.model_work(job_cost(len(data)), f"Translating {filename} into {target} ({self._model(target)})"):
+        cost = job_cost(self.file_chars(filename, data) if chars is None else chars)
+        with self.model_work(cost, f"Translating {filename} into {target} ({self._model(target)})", cancelled):
             name, out = translate_file(filename, data, target, _Texts(self.pipeline.translator(target)))
         return self.files.save(name, out)
 
     # -- tarjama's own ---------------------------------------------------------------------------------------
 
     def article(self, text: str, targets: Sequence[str] | None = None, summary: bool = True,
-                glossary: Glossary | None = None) -> dict[str, Any]:
+                glossary: Glossary | None = None, *, cancelled: threading.Event | None = None) -> dict[str, Any]:
         """``POST /v1/articles``: the JSON ``tarjama translate --format json`` prints (``tarjama.article``)."""
         prepared = self.pipeline.prepare(text)  # InputError (400) before the queue
         targets = list(targets) if targets else list(self.targets)
         for t in targets:
             self.check_pair(SOURCE, t)
         chars = sum(len(s) for p in prepared.paragraphs for s in p)
-        with self.model_work(job_cost(chars, len(targets), summary), "Translating the article"):
+        with self.model_work(job_cost(chars, len(targets), summary), "Translating the article", cancelled):
             result = self.pipeline.run(prepared, targets, summary, glossary=glossary)
         return result.to_dict()
 
@@ -216,8 +234,6 @@ def request_glossary(rows: Sequence[dict[str, Any]] | None) -> Glossary | None:
     """A glossary from the API's rows (``[{"ar": "…", "en": "…"}]``); ApiError naming the first bad row."""
     if not rows:
         return None
-    if not all(isinstance(r, dict) for r in rows):
-        raise ApiError("Invalid request: glossary must be a list of objects, e.g. [{\"ar\": \"…\", \"en\": \"…\"}]")
     header = list(dict.fromkeys(k for r in rows for k in r))
     try:
         glossary = glossary_from_rows(header, [[r.get(h, "") for h in header] for r in rows], "glossary")
@@ -247,6 +263,20 @@ def _alternatives(translator: Translator, text: str, main: str, n: int) -> list[
     return out[:n]
 
 
+class _Counting:
+    """A TextTranslate that translates nothing and counts what it is given (``Service.file_chars``)."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+
+    def text(self, texts: list[str]) -> list[str]:
+        self.chars += sum(len(t) for t in texts)
+        return list(texts)
+
+    def html(self, texts: list[str]) -> list[str]:
+        return self.text(texts)
+
+
 class _Texts:
     """Plain texts and HTML through one Translator (``tarjama.server.files.TextTranslate``); HTML text runs
     have their source's line wrapping undone first, as a browser does, so a sentence wrapped in the markup
@@ -262,5 +292,5 @@ class _Texts:
         return [translate_html(t, lambda runs: self.text([" ".join(r.split()) for r in runs])) for t in texts]
 
 
-__all__ = ["ApiError", "ModelFailure", "ModelReport", "Service", "Translation", "job_cost",
+__all__ = ["ApiError", "ClientGone", "ModelFailure", "ModelReport", "Service", "Translation", "job_cost",
            "load_models", "missing_help", "request_glossary"]
