@@ -331,6 +331,7 @@ def test_flags_are_explained_in_words_with_a_legend(browser: Browser) -> None:
     why = _cell(page, "en", 0, 6).inner_text()
     assert EXPLANATIONS[Flag.LOW_CONFIDENCE].split(":")[0] in why  # in the table, not only on hover
     page.click("#legend button, #legend .label-wrap")
+    page.locator("#legend", has_text=EXPLANATIONS[Flag.MEMORY]).wait_for()  # the accordion renders on opening
     legend = page.inner_text("#legend")
     for flag in (Flag.MEMORY, Flag.GLOSSARY_MISSED, Flag.ENTITY_MISSED, Flag.UNKNOWN, Flag.LOW_CONFIDENCE):
         assert EXPLANATIONS[flag] in legend
