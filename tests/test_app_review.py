@@ -267,7 +267,8 @@ def test_retranslate_one_sentence_and_pick_an_alternative(browser: Browser, serv
     page.click("#retr-use")
     _wait_text(page, "#edits-status", "1 edited sentence")
     assert _cell(page, "en", 2, 4).inner_text().strip() == picked
-    assert picked in page.inner_text("#pane-en .tj-edited")
+    # the pane re-renders after the status line: wait for the sentence itself (the pane's legend is .tj-edited too)
+    page.locator("#pane-en .tj-edited", has_text=picked).first.wait_for()
     data = json.loads(_download(page, "#export-json", tmp_path / "a.json").read_text(encoding="utf-8"))
     sent = [s for p in data["translations"]["en"]["paragraphs"] for s in p][2]
     assert sent["text"] == picked and "alternative 2 of 3" in sent["details"]["edited"]
