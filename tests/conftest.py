@@ -86,6 +86,18 @@ def news_articles(corpus: Path) -> Iterator[dict]:
                     yield json.loads(line)
 
 
+def zip_bytes(members: dict[str, str | bytes]) -> bytes:
+    """A zip archive holding ``members`` (name → content), in memory: damaged .docx files and the like."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``python -m tarjama ARGS`` as a user would, in a real subprocess."""

@@ -18,13 +18,13 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import REPO, SEED
 from test_app import _free_port, browser_context  # noqa: F401
+from test_markup import balanced
 
 ARTICLE = SEED.read_text(encoding="utf-8")
 SENTENCES = [line.strip() for line in ARTICLE.splitlines() if len(line.strip()) > 60]
@@ -163,7 +163,7 @@ def test_mastodon_shaped_request(server: Server) -> None:
                  '<span class="">news.example/a?x=1&amp;y=2</span>', '<span translate="no">:blobcat:</span>']:
         assert kept in content  # links, mentions and emoji: whole, byte for byte (the hashtag is Arabic: translated)
     assert content.startswith("<p>") and content.endswith("</p>") and content.count("<br>") == 1
-    assert _balanced(content)
+    assert balanced(content)
 
 
 def test_weblate_shaped_request(server: Server) -> None:
@@ -325,7 +325,7 @@ def test_html_round_trip(server: Server) -> None:
     r = server.post("/translate", json={"q": doc, "source": "ar", "target": "en", "format": "html"})
     assert r.status_code == 200, r.text
     out = r.json()["translatedText"]
-    assert _balanced(out)
+    assert balanced(out)
     for untouched in ['<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>',
                       '<style>p { color: red; } /* نص */</style>',
                       '<script>var s = "</p> نص عربي لا يترجم"; if (1 < 2 && s) { console.log(s); }</script>',
@@ -338,31 +338,6 @@ def test_html_round_trip(server: Server) -> None:
     kept = re.findall(r"<[^>]+>", out)
     optional = {'<b class="x">', "</b>", '<a href="/x?a=1&amp;b=2">', "</a>"}  # unwrapped if the model drops them
     assert [t for t in kept if t not in optional] == [t for t in tags if t not in optional]
-
-
-class _Balance(HTMLParser):
-    VOID = frozenset({"br", "img", "meta", "hr", "input", "link", "wbr", "source", "area", "base", "col", "embed",
-                      "track"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.ok = True
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.ok = False
-
-
-def _balanced(html: str) -> bool:
-    parser = _Balance()
-    parser.feed(html)
-    parser.close()
-    return parser.ok and not parser.stack
 
 
 # -- files -------------------------------------------------------------------------------------------------------

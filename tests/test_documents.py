@@ -10,10 +10,10 @@ import json
 import pickle
 import random
 import socket
-import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import zip_bytes
 
 from tarjama.documents import (
     DOCUMENT_SUFFIXES,
@@ -235,14 +235,6 @@ def test_decode_bytes_refuses_bomless_utf16_as_undecodable():
     assert "utf-16" in str(info.value).lower()
 
 
-def _zip_bytes(members: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name, content in members.items():
-            zf.writestr(name, content)
-    return buffer.getvalue()
-
-
 def _random_bytes() -> bytes:
     data = random.Random(1256).randbytes(4096)
     assert b"\x00" in data  # the property the detector relies on
@@ -255,8 +247,8 @@ def _random_bytes() -> bytes:
         pytest.param(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF", id="pdf"),
         pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG", id="png"),
         pytest.param(b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG", id="jpeg"),
-        pytest.param(_zip_bytes({"notes.txt": "hello"}), "ZIP", id="zip"),
-        pytest.param(_zip_bytes({"word/document.xml": "<w:document/>"}), "Word .docx", id="docx"),
+        pytest.param(zip_bytes({"notes.txt": "hello"}), "ZIP", id="zip"),
+        pytest.param(zip_bytes({"word/document.xml": "<w:document/>"}), "Word .docx", id="docx"),
         pytest.param(b"\x7fELF\x02\x01\x01\x00" + bytes(8), "ELF", id="elf"),
         pytest.param(gzip.compress(ARABIC.encode()), "gzip", id="gzip"),
         pytest.param(_random_bytes(), "binary", id="random"),
@@ -620,7 +612,7 @@ def test_docx_core_title_wins_and_tables_are_read_in_place():
         pytest.param(ARABIC.encode(), "malformed", "not a Word .docx", id="plain-text"),
         pytest.param(b"%PDF-1.5\n...", "binary", "PDF", id="pdf"),
         pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "binary", "97-2003", id="old-doc"),
-        pytest.param(_zip_bytes({"content.xml": "<x/>"}), "malformed", "word/document.xml", id="other-zip"),
+        pytest.param(zip_bytes({"content.xml": "<x/>"}), "malformed", "word/document.xml", id="other-zip"),
         pytest.param(b"PK\x03\x04" + b"\x00" * 40, "malformed", "damaged", id="broken-zip"),
         pytest.param(_docx_bytes(lambda d: d.add_paragraph(" ")), "empty", "no text", id="no-text"),
     ],

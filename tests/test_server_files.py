@@ -11,11 +11,11 @@ import re
 import stat
 import time
 import uuid
-import zipfile
 from pathlib import Path
 
 import docx
 import pytest
+from conftest import zip_bytes
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from docx.oxml.parser import OxmlElement
@@ -358,21 +358,13 @@ def test_docx_without_text_refused(fake):
     assert fake.calls == []
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, content in members.items():
-            zf.writestr(name, content)
-    return buf.getvalue()
-
-
 @pytest.mark.parametrize(
     ("data", "reason", "says"),
     [
-        (_zip({"content.xml": b"<x/>"}), "malformed", "no word/document.xml"),
+        (zip_bytes({"content.xml": b"<x/>"}), "malformed", "no word/document.xml"),
         (random.Random(7).randbytes(2048), "malformed", "not a ZIP package"),
         (b"PK\x03\x04" + b"\x00" * 100, "malformed", "ZIP package is broken"),
-        (_zip({"word/document.xml": b"<not-word/>", "[Content_Types].xml": b"<bad"}), "malformed", "damaged"),
+        (zip_bytes({"word/document.xml": b"<not-word/>", "[Content_Types].xml": b"<bad"}), "malformed", "damaged"),
         (b"%PDF-1.4\n", "binary", "this is a PDF document"),
     ],
     ids=["zip-without-document", "random-bytes", "broken-zip", "bad-parts", "pdf"],

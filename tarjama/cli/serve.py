@@ -29,11 +29,19 @@ def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _days(value: str) -> float:
-    days = float(value)
-    if not days > 0:
-        raise argparse.ArgumentTypeError("give a number of days above 0, e.g. 30")
-    return days
+def _above_zero(what: str):
+    """An argparse type: a number above 0, the refusal naming ``what`` (e.g. "a number of days above 0")."""
+    def parse(value: str) -> float:
+        n = float(value)
+        if not n > 0:
+            raise argparse.ArgumentTypeError(f"give {what}")
+        return n
+
+    return parse
+
+
+_days = _above_zero("a number of days above 0, e.g. 30")
+_positive = _above_zero("a number above 0")
 
 
 def _count(value: str) -> int:
@@ -47,13 +55,6 @@ def _limit(value: str) -> int:
     n = int(value)
     if n < NO_LIMIT or n == 0:
         raise argparse.ArgumentTypeError(f"give a whole number above 0, or {NO_LIMIT} for no limit")
-    return n
-
-
-def _positive(value: str) -> float:
-    n = float(value)
-    if not n > 0:
-        raise argparse.ArgumentTypeError("give a number above 0")
     return n
 
 

@@ -278,9 +278,9 @@ class _Counting:
 
 
 class _Texts:
-    """Plain texts and HTML through one Translator (``tarjama.server.files.TextTranslate``); HTML text runs
-    have their source's line wrapping undone first, as a browser does, so a sentence wrapped in the markup
-    is translated whole."""
+    """Plain texts and HTML through one Translator (``tarjama.server.files.TextTranslate``); markup hands over
+    HTML runs with their source's line wrapping already undone, so a sentence wrapped in the markup is
+    translated whole."""
 
     def __init__(self, translator: Translator) -> None:
         self.sentences = _sentences(translator)
@@ -289,7 +289,7 @@ class _Texts:
         return translate_texts(texts, self.sentences)
 
     def html(self, texts: list[str]) -> list[str]:
-        return [translate_html(t, lambda runs: self.text([" ".join(r.split()) for r in runs])) for t in texts]
+        return [translate_html(t, self.text) for t in texts]
 
 
 __all__ = ["ApiError", "ClientGone", "ModelFailure", "ModelReport", "Service", "Translation", "job_cost",
