@@ -76,14 +76,39 @@ def _cell(page, lang: str, row: int, col: int):
 
 
 def _edit(page, lang: str, row: int, text: str) -> None:
-    cell = _cell(page, lang, row, 4)
-    cell.dblclick()
-    cell.locator("textarea").fill(text)
-    page.keyboard.press("Enter")
+    """Type a correction into a table cell, as an editor does, and wait until the server has counted it.
+
+    A cell opened while Gradio still re-renders the table (a run's last update, the page's restore on load)
+    can lose its editor or its text: the fresh-clone CI, on a loaded machine, caught one. So an edit the
+    page never reported (#edits-status unchanged) is typed again, up to three times; the callers still check
+    exactly what the page counted."""
+    cell, status = _cell(page, lang, row, 4), page.locator("#edits-status")
+    before = status.inner_text()
+    for attempt in range(3):
+        try:
+            cell.dblclick()
+            box = cell.locator("textarea")
+            box.wait_for(timeout=5_000)
+            box.fill(text)
+            page.keyboard.press("Enter")
+            page.wait_for_function("old => document.querySelector('#edits-status').innerText !== old",
+                                   arg=before, timeout=10_000)
+            return
+        except Exception:  # playwright's TimeoutError, or a textarea detached mid-fill
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
-def _wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
-    page.locator(selector, has_text=text).first.wait_for(timeout=timeout)
+def _wait_text(page, selector: str, text: str, timeout: float = 60_000) -> None:
+    """Wait for ``selector`` to show ``text``; on a timeout, say what it showed instead (the CI's logs are
+    all there is to read when a loaded machine is slower than a desk)."""
+    try:
+        page.locator(selector, has_text=text).first.wait_for(timeout=timeout)
+    except Exception as err:  # playwright's TimeoutError
+        shown = page.locator(selector).first.inner_text(timeout=5_000) if page.locator(selector).count() else None
+        raise AssertionError(f"{selector} did not show {text!r} within {timeout / 1000:.0f} s; "
+                             f"it shows {shown!r}") from err
 
 
 # -- no lost work ------------------------------------------------------------------------------------------
