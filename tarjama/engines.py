@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from tarjama.translate.engine import (
     model_type,
     nan_prone,
 )
+from tarjama.translate.vocabulary import VocabularyError, first, restrict, vmap_text
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,101 @@ def _converter(folder: Path) -> Any:
     return Converter(str(folder))
 
 
+# -- output-vocabulary restriction (translate/vocabulary.py decides the pieces, CTranslate2 applies them) ------
+
+RESTRICTION_RULES = 1  # bump when translate/vocabulary.py's rules change: restricted folders are keyed by it
+VOCABULARY_FILES = ("target_vocabulary.json", "shared_vocabulary.json", "target_vocabulary.txt",
+                    "shared_vocabulary.txt")
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """The CTranslate2 folder to open for a spec, and how much of the output vocabulary it keeps."""
+
+    folder: Path
+    vocabulary: str   # arabic | latin | all | first-N (benchmarks)
+    kept: int
+    total: int
+
+    @property
+    def restricted(self) -> bool:
+        return self.kept < self.total
+
+    def describe(self, name: str) -> str:
+        """e.g. "mt5-xlsum: 41,873 of 250,112 output pieces (output_vocabulary: arabic)"."""
+        return f"{name}: {self.kept:,} of {self.total:,} output pieces (output_vocabulary: {self.vocabulary})"
+
+
+def output_pieces(folder: Path) -> list[str]:
+    """The converted model's target vocabulary, in id order, exactly as CTranslate2 spells its pieces."""
+    for name in VOCABULARY_FILES:
+        path = folder / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            return json.loads(text) if name.endswith(".json") else text.split("\n")[:-1]
+    raise ConversionError(f"{folder}: no vocabulary file ({', '.join(VOCABULARY_FILES)})")
+
+
+def restricted(spec: ModelSpec, base: Path) -> Restriction:
+    """``base`` (a converted folder) as ``spec.output_vocabulary`` (or ``benchmark: {vocabulary: N}``) restricts
+    it: ``base`` itself for ``all``, else a sibling folder holding the same files (hard links) and a ``vmap.txt``.
+
+    CTranslate2 reads vmap.txt when a model opens, so the restricted model is a folder of its own, keyed by
+    the rule set and built once, atomically (a temporary folder renamed into place), like a conversion.
+    """
+    pieces = output_pieces(base)
+    tag = f"first-{spec.bench_vocabulary}" if spec.bench_vocabulary else spec.output_vocabulary
+    if tag == "all":
+        return Restriction(base, "all", len(pieces), len(pieces))
+    target = base.with_name(f"{base.name}.{tag}-r{RESTRICTION_RULES}")
+    if (target / "vmap.txt").is_file():
+        meta = json.loads((target / "tarjama.json").read_text(encoding="utf-8"))
+        return Restriction(target, tag, meta["kept"], len(pieces))
+    config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    always = [config.get("eos_token", "</s>"), config.get("unk_token", "<unk>")]
+    if spec.bench_vocabulary:
+        kept = first(pieces, spec.bench_vocabulary, always=always)
+    else:
+        never = [p for p in pieces if p.startswith("<extra_id_")]  # T5's pre-training sentinels
+        try:
+            kept = restrict(pieces, spec.output_vocabulary, always=always, never=never)
+        except VocabularyError as err:
+            raise ConversionError(f"{spec.where}.output_vocabulary: {err}") from None
+    tmp = Path(tempfile.mkdtemp(dir=base.parent, prefix=f".{target.name}-"))
+    try:
+        for item in base.iterdir():
+            if item.is_file() and item.name != "tarjama.json":
+                _link_or_copy(item, tmp / item.name)
+        (tmp / "vmap.txt").write_text(vmap_text(kept), encoding="utf-8")
+        meta = json.loads((base / "tarjama.json").read_text(encoding="utf-8")) if (base / "tarjama.json").is_file() \
+            else {}
+        meta.update(output_vocabulary=tag, kept=len(kept), total=len(pieces), rules=RESTRICTION_RULES)
+        (tmp / "tarjama.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / "vmap.txt").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Restriction(target, tag, len(kept), len(pieces))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no second copy of a 2 GB model.bin), else a copy (another file system)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def ct2_model(spec: ModelSpec, compute_type: str | None = None, *, found: Resolved | None = None,
+              quiet: bool = False) -> Restriction:
+    """Convert ``spec`` (once) and restrict its output vocabulary (once): the folder CTranslate2Engine opens."""
+    found = found or resolve(spec)
+    return restricted(spec, convert(spec, compute_type, found=found, quiet=quiet))
+
+
 def ct2_cached(spec: ModelSpec) -> list[str]:
     """Compute types of ``spec`` already converted (for ``models list``); [] when none or not resolvable."""
     try:
@@ -149,7 +246,8 @@ def ct2_cached(spec: ModelSpec) -> list[str]:
         folder = ct2_path(spec, found, "x").parent
     except (ModelNotAvailable, OSError):
         return []
-    return sorted(p.name for p in folder.iterdir() if (p / "model.bin").is_file()) if folder.is_dir() else []
+    return sorted(p.name for p in folder.iterdir()  # not the restricted copies ("int8.latin-r1")
+                  if (p / "model.bin").is_file() and "." not in p.name) if folder.is_dir() else []
 
 
 # -- the engine cache --------------------------------------------------------------------------------
@@ -213,7 +311,8 @@ def _load_engine(spec: ModelSpec, backend: str, found: Resolved, warned: set[str
     try:
         return TransformersEngine(found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
                                   compute_type=spec.compute_type, threads=spec.threads,
-                                  max_input_tokens=spec.max_input_tokens, forced_length=spec.forced_length)
+                                  max_input_tokens=spec.max_input_tokens, forced_length=spec.forced_length,
+                                  output_vocabulary=spec.output_vocabulary, bench_vocabulary=spec.bench_vocabulary)
     except ModelLoadError as err:
         raise ModelNotAvailable(f"{spec.where}: {err}") from None
 
@@ -229,7 +328,7 @@ def _import_ct2() -> Any:
 def _ct2_engine(spec: ModelSpec, found: Resolved) -> Engine:
     _import_ct2()
     compute_type = ct2_compute(spec, found)
-    folder = convert(spec, compute_type, found=found)
+    folder = ct2_model(spec, compute_type, found=found).folder
     return CTranslate2Engine(folder, found.path, model_id=spec.model, revision=spec.revision, device=spec.device,
                              compute_type=compute_type, threads=spec.threads, max_input_tokens=spec.max_input_tokens,
                              forced_length=spec.forced_length)
@@ -245,7 +344,7 @@ class EngineCache:
 
     def get(self, spec: ModelSpec, *, backend: str | None = None) -> Engine:
         key = (str(spec.local_path() or spec.model), spec.revision, backend or spec.backend, spec.device,
-               spec.compute_type, spec.forced_length)
+               spec.compute_type, spec.forced_length, spec.output_vocabulary, spec.bench_vocabulary)
         with self._lock:  # concurrent first requests (the web app) load a model once
             if key not in self._engines:
                 self._engines[key] = load_engine(spec, backend=backend, warned=self._warned)

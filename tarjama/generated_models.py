@@ -252,11 +252,13 @@ def build_mt5(out: Path, size: MT5Size = MT5Size(), seed: int = 0, corpus: Path 
 
 
 def models_yaml(root: Path, *, demo: bool = True, max_new_tokens: int = 40, backend: str = "transformers",
-                compute_type: str = "float32",
+                compute_type: str = "float32", output_vocabulary: str = "",
                 note: str = "random-weight generated models: output is noise, not translation") -> str:
-    """A models.yaml for the generated folders (relative paths resolve against the file's folder)."""
+    """A models.yaml for the generated folders (relative paths resolve against the file's folder);
+    ``output_vocabulary`` in ``defaults:`` when given (else each task's default restriction)."""
     flag = f"demo: true   # {note}\n" if demo else ""
-    return f"""{flag}defaults: {{backend: {backend}, device: cpu, compute_type: {compute_type}}}
+    vocabulary = f", output_vocabulary: {output_vocabulary}" if output_vocabulary else ""
+    return f"""{flag}defaults: {{backend: {backend}, device: cpu, compute_type: {compute_type}{vocabulary}}}
 translation:
   ar-en:
     model: opus-mt-ar-en
@@ -471,7 +473,8 @@ def build_copy(root: Path, *, targets: Iterable[str] = ("en", "es"), mt5: MT5Siz
     for i, target in enumerate(targets):
         build_copy_marian(root / f"opus-mt-ar-{target}", target, seed=i, corpus=corpus, spm_model=spm_model)
     build_mt5(root / "mt5-xlsum", mt5, corpus=corpus)
-    options = {"compute_type": "auto",
+    # output_vocabulary all: a copy of Arabic input is Arabic, which the translation default (latin) forbids.
+    options = {"compute_type": "auto", "output_vocabulary": "all",
                "note": "generated models: translation copies its input (trained copy circuit), summaries are noise",
                **yaml}
     path = root / "models.yaml"

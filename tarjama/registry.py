@@ -29,8 +29,9 @@ from tarjama.summarize.summarizer import BATCH_TOKENS as SUMMARY_BATCH_TOKENS
 from tarjama.summarize.summarizer import MANY_BATCH_TOKENS, STRATEGIES
 from tarjama.summarize.summarizer import MAX_BATCH_SIZE as SUMMARY_MAX_BATCH
 from tarjama.translate.engine import ForcedLength, GenerationOptions
-from tarjama.translate.languages import LANGUAGES
+from tarjama.translate.languages import LANGUAGES, NON_LATIN_TARGETS
 from tarjama.translate.translator import BATCH_TOKENS, MAX_BATCH_SIZE
+from tarjama.translate.vocabulary import OUTPUT_VOCABULARIES
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ ALLOW_PATTERNS = ["*.json", "*.safetensors", "*.spm", "spiece.model", "sentencep
 _DEFAULT_KEYS = {"backend": "auto", "device": "auto", "compute_type": "auto", "threads": 0}
 _SPEC_KEYS = {"model", "revision", "license", "provenance", "max_input_tokens", "max_sentence_tokens",
               "low_confidence", "generate", "strategy", "batch_tokens", "max_batch_size", "many_batch_tokens",
-              "repetition_guard", "enforce", "benchmark", "glossary", *_DEFAULT_KEYS}
+              "repetition_guard", "enforce", "benchmark", "glossary", "output_vocabulary", *_DEFAULT_KEYS}
 _ONLY = {"strategy": "summarization", "many_batch_tokens": "summarization", "repetition_guard": "translation",
          "enforce": "translation", "glossary": "translation"}
 _GENERATE_KEYS = {f.name for f in fields(GenerationOptions)}
@@ -89,6 +90,8 @@ class ModelSpec:
     enforce: bool = True           # translation: placeholder re-decoding of missed terms/tokens (off: benchmarks)
     forced_length: ForcedLength | None = None  # benchmarks only (``benchmark: {tokens: N}`` / ``{ratio: R}``)
     glossary: Path | None = None   # translation: this pair's glossary file (models.yaml ``glossary:``)
+    output_vocabulary: str = "all"  # arabic | latin | all: the output pieces decoding may choose from
+    bench_vocabulary: int = 0      # benchmarks only (``benchmark: {vocabulary: N}``): keep the first N pieces
 
     @property
     def where(self) -> str:
@@ -159,9 +162,10 @@ def parse(data: Any, path: Path) -> Registry:
         raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}' (allowed: defaults, demo, glossary, "
                           f"{', '.join(TASKS)})")
     defaults = {**_DEFAULT_KEYS, **_mapping(data.get("defaults") or {}, path, "defaults")}
-    bad = set(defaults) - set(_DEFAULT_KEYS)
+    allowed = (*_DEFAULT_KEYS, "output_vocabulary")  # the latter's default depends on the task: see _spec
+    bad = set(defaults) - set(allowed)
     if bad:
-        raise ConfigError(f"{path}: defaults.{sorted(bad)[0]}: unknown key (allowed: {', '.join(_DEFAULT_KEYS)})")
+        raise ConfigError(f"{path}: defaults.{sorted(bad)[0]}: unknown key (allowed: {', '.join(allowed)})")
     tasks = {}
     for task in TASKS:
         entries = _mapping(data.get(task) or {}, path, task)
@@ -221,6 +225,8 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
                         f"{where}.batch_tokens")
     max_batch = _int(entry.get("max_batch_size", MAX_BATCH_SIZE if translation else SUMMARY_MAX_BATCH),
                      f"{where}.max_batch_size")
+    vocabulary = entry.get("output_vocabulary", defaults.get("output_vocabulary")) or default_vocabulary(task, langs)
+    _choice(vocabulary, OUTPUT_VOCABULARIES, f"{where}.output_vocabulary")
     guard, enforce = entry.get("repetition_guard", True), entry.get("enforce", True)
     for name, value in (("repetition_guard", guard), ("enforce", enforce)):
         if not isinstance(value, bool):
@@ -237,22 +243,47 @@ def _spec(task: str, key: str, entry: dict, defaults: dict, path: Path) -> Model
         batch_tokens=batch_tokens, max_batch_size=max_batch,
         many_batch_tokens=_int(entry.get("many_batch_tokens", MANY_BATCH_TOKENS), f"{where}.many_batch_tokens"),
         repetition_guard=guard, enforce=enforce, forced_length=_forced(entry.get("benchmark"), f"{where}.benchmark"),
-        glossary=_glossary(entry.get("glossary"), f"{where}.glossary", path),
+        glossary=_glossary(entry.get("glossary"), f"{where}.glossary", path), output_vocabulary=vocabulary,
+        bench_vocabulary=_bench_vocabulary(entry.get("benchmark"), f"{where}.benchmark"),
     )
+
+
+ARABIC_SCRIPT_LANGUAGES = frozenset({"ar", "fa", "ur", "ps", "ku", "sd", "ug"})
+
+
+def default_vocabulary(task: str, langs: list[str]) -> str:
+    """``output_vocabulary`` when models.yaml does not say: the output language's script where tarjama knows
+    it (Latin-script translation targets; Arabic-script summaries), else ``all``."""
+    out = langs[-1]
+    if task == "translation" and out not in NON_LATIN_TARGETS:
+        return "latin"
+    return "arabic" if out in ARABIC_SCRIPT_LANGUAGES else "all"
 
 
 def _forced(value: Any, where: str) -> ForcedLength | None:
     """``benchmark: {tokens: N}`` or ``{ratio: R}``: forced output lengths, for benchmarks on random weights."""
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - {"tokens", "ratio"} or len(value) != 1:
-        raise ConfigError(f"{where}: expected one of {{tokens: N}} or {{ratio: R}} (benchmarks only)")
+    lengths = {k: v for k, v in value.items() if k != "vocabulary"} if isinstance(value, dict) else None
+    if lengths is None or set(lengths) - {"tokens", "ratio"} or len(lengths) > 1:
+        raise ConfigError(f"{where}: expected {{tokens: N}} or {{ratio: R}}, and or {{vocabulary: N}} "
+                          "(benchmarks only)")
+    if not lengths:
+        return None
     if "tokens" in value:
         return ForcedLength(tokens=_int(value["tokens"], f"{where}.tokens"))
     ratio = value["ratio"]
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
         raise ConfigError(f"{where}.ratio: expected a number > 0, got {ratio!r}")
     return ForcedLength(ratio=float(ratio))
+
+
+def _bench_vocabulary(value: Any, where: str) -> int:
+    """``benchmark: {vocabulary: N}``: restrict the output to the model's first N pieces (speed as a function
+    of the kept size: generated vocabularies lack a real tokenizer's script mix)."""
+    if not isinstance(value, dict) or "vocabulary" not in value:
+        return 0
+    return _int(value["vocabulary"], f"{where}.vocabulary")
 
 
 def _generate(value: Any, where: str) -> GenerationOptions:

@@ -68,7 +68,9 @@ def test_count_tokens_includes_eos(marian: TransformersEngine) -> None:
 
 @pytest.mark.parametrize("beams", [1, 2])
 def test_scores_are_mean_token_log_probs(marian: TransformersEngine, beams: int) -> None:
-    """Re-score each hypothesis by teacher forcing: the engine's score is the mean log-prob of its tokens."""
+    """Re-score each hypothesis by teacher forcing, by hand: the engine's score is the mean log-prob of its
+    tokens under the distribution decoding chose them from — Marian's pad banned (bad_words_ids), and the
+    EOS forced at the length limit (forced_eos_token_id) taking all of the last step's mass."""
     hyps = marian.generate(SENTENCES, GenerationOptions(num_beams=beams, max_new_tokens=12))
     assert len(hyps) == len(SENTENCES)
     tok, model = marian.tokenizer, marian.model
@@ -77,8 +79,12 @@ def test_scores_are_mean_token_log_probs(marian: TransformersEngine, beams: int)
         enc = tok([src], return_tensors="pt")
         labels = torch.tensor([hyp.token_ids])
         with torch.inference_mode():
-            logits = model(**enc, labels=labels).logits
-        logp = torch.log_softmax(logits.float(), -1).gather(-1, labels[..., None]).squeeze(-1)
+            logits = model(**enc, labels=labels).logits.float()
+        logits = logits.masked_fill(torch.arange(logits.shape[-1]) == tok.pad_token_id, float("-inf"))
+        logp = torch.log_softmax(logits, -1).gather(-1, labels[..., None]).squeeze(-1)[0]
+        if hyp.num_tokens == 12:  # the forced EOS
+            assert hyp.token_ids[-1] == tok.eos_token_id
+            logp[-1] = 0.0
         assert hyp.score == pytest.approx(logp.mean().item(), abs=2e-3)
         assert hyp.text == tok.decode(hyp.token_ids, skip_special_tokens=True).strip()
 

@@ -2,8 +2,11 @@
 
 An engine owns a model and its tokenizer, loaded from a local folder in the Hugging Face layout
 (resolving hub ids to folders is the registry's job).  It turns a batch of source strings into
-hypotheses with a score per hypothesis: the mean log-probability of its tokens, comparable
-across engines and used to flag low-confidence sentences.
+hypotheses with a score per hypothesis: the mean log-probability of its tokens under the distribution
+decoding chose them from — the model's, renormalized over the tokens decoding allowed at that step (the
+output vocabulary, n-gram bans, a forced EOS).  That is what CTranslate2 returns from the decoding pass
+itself, so no engine needs a second, teacher-forced pass over the full vocabulary to score; both engines
+give the same figure, and the Translator flags low-confidence sentences by it.
 """
 
 from __future__ import annotations
@@ -197,7 +200,8 @@ class TransformersEngine(TokenizerMixin):
 
     def __init__(self, path: str | Path, *, model_id: str | None = None, revision: str = "local",
                  device: str = "auto", compute_type: str = "auto", threads: int = 0,
-                 max_input_tokens: int = 512, forced_length: ForcedLength | None = None) -> None:
+                 max_input_tokens: int = 512, forced_length: ForcedLength | None = None,
+                 output_vocabulary: str = "all", bench_vocabulary: int = 0) -> None:
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -223,14 +227,16 @@ class TransformersEngine(TokenizerMixin):
         from transformers.modeling_outputs import BaseModelOutput
 
         self._output_cls = BaseModelOutput
+        self.output_vocabulary = f"first-{bench_vocabulary}" if bench_vocabulary else output_vocabulary
+        self.allowed = self._allowed_ids(output_vocabulary, bench_vocabulary)  # None: every piece
 
     def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]:
         """Decode a batch; scores are mean log-probs of the chosen tokens (EOS included, padding not).
 
         The encoder runs once; after decoding, one teacher-forced decoder pass scores the chosen
-        tokens under the model's raw distribution (log-softmax before any logits processor), the
-        quantity CTranslate2 reports too.  Asking ``generate`` for per-step scores instead would
-        keep batch × beams × steps × vocabulary floats in memory.
+        tokens under the distribution decoding chose them from (``_token_log_probs``), the quantity
+        CTranslate2 reports too.  Asking ``generate`` for per-step scores instead would keep
+        batch × beams × steps × vocabulary floats in memory.
         """
         return [alternatives[0] for alternatives in self.generate_alternatives(texts, options, 1)]
 
@@ -257,12 +263,12 @@ class TransformersEngine(TokenizerMixin):
                 do_sample=False, early_stopping=None if beams == 1 else True,
                 # Explicit, whatever the pinned generation_config.json says (ar-es's sets it, ar-en's does not):
                 # scores renormalized after n-gram bans and penalties, as CTranslate2 always does.
-                renormalize_logits=True, **fixed,
+                renormalize_logits=True, logits_processor=self._vocabulary_processors(), **fixed,
             )
             mask_rows = enc["attention_mask"]
             if n > 1:  # each source row scores its n hypotheses; a plain generate copies nothing
                 hidden, mask_rows = hidden.repeat_interleave(n, dim=0), mask_rows.repeat_interleave(n, dim=0)
-            steps = self._token_log_probs(hidden, mask_rows, sequences)
+            steps = self._token_log_probs(hidden, mask_rows, sequences, options, beams)
         tokens = sequences[:, 1:]  # drop the decoder start token
         mask = self._until_eos(tokens)
         steps = steps.masked_fill(~mask, 0.0)
@@ -283,23 +289,97 @@ class TransformersEngine(TokenizerMixin):
         is_eos = self._torch.isin(tokens, self._torch.tensor(eos if isinstance(eos, list) else [eos]))
         return (is_eos.int().cumsum(dim=1) - is_eos.int()) == 0
 
-    def _token_log_probs(self, hidden: Any, attention_mask: Any, sequences: Any, rows: int = 8) -> Any:
-        """Teacher-forced log-prob of every token of ``sequences`` (after the start token), a few rows at a time."""
+    def _token_log_probs(self, hidden: Any, attention_mask: Any, sequences: Any, options: GenerationOptions,
+                         beams: int, rows: int = 8) -> Any:
+        """Teacher-forced log-prob of every token of ``sequences`` (after the start token), a few rows at a
+        time, under the distribution decoding chose it from: each step's logits pass the same processors
+        ``generate`` ran (``_step_processors``), then a log-softmax — CTranslate2's ``return_scores``."""
         torch = self._torch
+        log_softmax_first, masks = self._step_processors(options, beams)
         out = []
         for i in range(0, sequences.shape[0], rows):
             seq = sequences[i : i + rows]
             logits = self.model(encoder_outputs=(hidden[i : i + rows],),
-                                attention_mask=attention_mask[i : i + rows], decoder_input_ids=seq[:, :-1]).logits
-            logp = torch.log_softmax(logits.float(), dim=-1)
+                                attention_mask=attention_mask[i : i + rows],
+                                decoder_input_ids=seq[:, :-1]).logits.float()
+            if masks:
+                scores = torch.log_softmax(logits, dim=-1) if log_softmax_first else logits
+                for t in range(scores.shape[1]):  # step t chose token t+1 of seq, after seq[:, : t + 1]
+                    scores[:, t] = masks(seq[:, : t + 1], scores[:, t])
+                logits = scores
+            logp = torch.log_softmax(logits, dim=-1)
             out.append(logp.gather(-1, seq[:, 1:, None]).squeeze(-1))
         return torch.cat(out)
+
+    def _step_processors(self, options: GenerationOptions, beams: int) -> tuple[bool, Any]:
+        """The logits processors ``generate`` applied at each step, for re-applying them when scoring.
+
+        Beam search log-softmaxes first and processes after (a repetition penalty then acts on log-probs);
+        the rest are masks (-inf), which commute with that.  Built from transformers' public processor
+        classes with the values the generate call had, in its order; the output-vocabulary mask last.
+        """
+        from transformers.generation import logits_process as lp
+
+        config = self.model.generation_config
+        eos = config.eos_token_id
+        steps = []
+        if options.repetition_penalty != 1.0:
+            steps.append(lp.RepetitionPenaltyLogitsProcessor(options.repetition_penalty))
+        if options.no_repeat_ngram_size:
+            steps.append(lp.NoRepeatNGramLogitsProcessor(options.no_repeat_ngram_size))
+        if config.bad_words_ids:
+            steps.append(lp.NoBadWordsLogitsProcessor(config.bad_words_ids, eos_token_id=eos))
+        if options.min_new_tokens:
+            steps.append(lp.MinNewTokensLengthLogitsProcessor(1, options.min_new_tokens, eos, device=self.device))
+        if config.forced_eos_token_id is not None and not self.forced_length:
+            steps.append(lp.ForcedEOSTokenLogitsProcessor(1 + options.max_new_tokens, config.forced_eos_token_id,
+                                                          device=self.device))
+        steps.extend(self._vocabulary_processors())
+        return beams > 1, lp.LogitsProcessorList(steps) if steps else None
+
+    def _vocabulary_processors(self) -> list[Any]:
+        """The output-vocabulary mask as a logits processor ([] when every piece is allowed)."""
+        if self.allowed is None:
+            return []
+        from transformers.generation.logits_process import LogitsProcessor
+
+        banned = ~self.allowed
+
+        class OutputVocabulary(LogitsProcessor):
+            def __call__(self, input_ids: Any, scores: Any) -> Any:
+                return scores.masked_fill(banned, float("-inf"))
+
+        return [OutputVocabulary()]
+
+    def _allowed_ids(self, output_vocabulary: str, bench_vocabulary: int) -> Any:
+        """The bool mask of output ids ``output_vocabulary`` allows, decided by translate/vocabulary.py on the
+        model's own pieces in id order — the same pieces, hence the same ids, CTranslate2's vmap keeps."""
+        from tarjama.translate.vocabulary import VocabularyError, first, restrict
+
+        if output_vocabulary == "all" and not bench_vocabulary:
+            return None
+        size = int(self.model.get_output_embeddings().weight.shape[0])
+        known = len(self.tokenizer)
+        pieces = [str(p) for p in self.tokenizer.convert_ids_to_tokens(list(range(min(size, known))))]
+        pieces += [f"<extra_id_{i}>" for i in range(size - len(pieces))]  # T5: ids past the tokenizer's
+        always = [self.tokenizer.eos_token, self.tokenizer.unk_token]
+        if bench_vocabulary:
+            kept = first(pieces, bench_vocabulary, always=always)
+        else:
+            never = [p for p in pieces if p.startswith("<extra_id_")]
+            try:
+                kept = restrict(pieces, output_vocabulary, always=always, never=never)
+            except VocabularyError as err:
+                raise ModelLoadError(f"{self.model_id}: output_vocabulary: {err}") from None
+        keep = set(kept)
+        allowed = self._torch.zeros(size, dtype=self._torch.bool)
+        allowed[[i for i, p in enumerate(pieces) if p in keep]] = True
+        return allowed.to(self.device)
 
 
 # -- CTranslate2 -------------------------------------------------------------------------------------------
 
 T5_FAMILY = ("t5", "mt5", "umt5")  # float16 overflows in these (NaNs): never float16 for them
-SCORE_FLOATS = 16_000_000  # logits one re-scoring call may hold (64 MB in float32)
 
 
 def model_type(folder: str | Path) -> str:
@@ -354,9 +434,9 @@ class CTranslate2Engine(TokenizerMixin):
 
     ``path`` is the converted folder (the registry makes it); ``tokenizer_path`` the original
     Hugging Face folder, which also supplies generation facts CTranslate2 does not keep (Marian's
-    forced final EOS).  Outputs and scores follow TransformersEngine: where CTranslate2's own score
-    is not the raw mean token log-probability (logits processors active, an EOS appended), the
-    hypothesis is re-scored by one teacher-forced ``score_batch`` pass.
+    forced final EOS).  A ``vmap.txt`` in ``path`` (tarjama.engines.restricted) restricts the output
+    vocabulary (``use_vmap``).  Outputs and scores follow TransformersEngine; the scores are CTranslate2's
+    own ``return_scores``, which are already log-probs under the distribution decoding chose from.
     """
 
     name = "ctranslate2"
@@ -386,6 +466,7 @@ class CTranslate2Engine(TokenizerMixin):
                                  f"({self.compute_type}): {err} (this device supports: {supported})") from err
         self.eos = self.tokenizer.eos_token
         self.forced_eos = _generation_config(tokenizer_path).get("forced_eos_token_id") is not None
+        self.use_vmap = (self.folder / "vmap.txt").is_file()
 
     def generate(self, texts: Sequence[str], options: GenerationOptions) -> list[Hypothesis]:
         """Decode a batch with ``translate_batch``; hypotheses and scores as TransformersEngine gives them."""
@@ -405,24 +486,15 @@ class CTranslate2Engine(TokenizerMixin):
         append_eos = self.forced_eos and not self.forced_length
         longest = options.max_new_tokens - (1 if append_eos else 0)
         results = self._decode(source, options, longest, n) if longest > 0 else None
-        hyps, rescore = [], []  # (source row, tokens, summed log-prob) per hypothesis, n per source row
+        _release_free_memory()
+        out: list[list[Hypothesis]] = [[] for _ in source]
         for i in range(len(source)):
             found = [(list(h), sc) for h, sc in zip(results[i].hypotheses, results[i].scores)] if results else []
             for tokens, score in (found or [([], 0.0)])[:n]:
-                score = score * len(tokens) ** options.length_penalty if tokens else 0.0  # undo / n^lp
+                total = score * len(tokens) ** options.length_penalty if tokens else 0.0  # undo / n^lp
                 if append_eos and not (tokens and tokens[-1] == self.eos):
-                    tokens.append(self.eos)
-                    rescore.append(len(hyps))
-                hyps.append((i, tokens, score))
-        if _distorted(options, forced=self.forced_length is not None):
-            rescore = list(range(len(hyps)))
-        totals = self._raw_log_probs([source[hyps[k][0]] for k in rescore], [hyps[k][1] for k in rescore])
-        for k, total in zip(rescore, totals):
-            hyps[k] = (hyps[k][0], hyps[k][1], total)
-        _release_free_memory()
-        out: list[list[Hypothesis]] = [[] for _ in source]
-        for i, tokens, total in hyps:
-            out[i].append(self._hypothesis(tokens, total))
+                    tokens.append(self.eos)  # forced: its log-prob is 0, as in generate's renormalized scores
+                out[i].append(self._hypothesis(tokens, total))
         return out
 
     def _decode(self, source: list[list[str]], options: GenerationOptions, longest: int, n: int = 1) -> list[Any]:
@@ -430,20 +502,7 @@ class CTranslate2Engine(TokenizerMixin):
             source, beam_size=max(options.num_beams, n), num_hypotheses=n, length_penalty=options.length_penalty,
             repetition_penalty=options.repetition_penalty, no_repeat_ngram_size=options.no_repeat_ngram_size,
             max_decoding_length=longest, min_decoding_length=min(options.min_new_tokens, longest),
-            max_input_length=0, return_scores=True, return_end_token=True)
-
-    def _raw_log_probs(self, source: list[list[str]], targets: list[list[str]]) -> list[float]:
-        """Summed log-probs of ``targets`` under the raw distribution (teacher-forced, as TransformersEngine)."""
-        if not source:
-            return []
-        body = [t[:-1] if t and t[-1] == self.eos else t for t in targets]
-        # score_batch materializes rows × length × vocabulary logits: for mT5 (250k) ~84 MB a summary.
-        # Score few rows at a time so the memory stays bounded (~SCORE_FLOATS floats).
-        rows = max(1, SCORE_FLOATS // (max(1, *(len(t) for t in targets)) * len(self.tokenizer)))
-        scored = self.translator.score_batch(source, body, max_input_length=0, max_batch_size=rows)
-        # score_batch always scores a final EOS; drop it where the hypothesis stopped at its length limit.
-        return [sum(r.log_probs if t and t[-1] == self.eos else r.log_probs[:-1])
-                for r, t in zip(scored, targets)]
+            max_input_length=0, return_scores=True, return_end_token=True, use_vmap=self.use_vmap)
 
     def _hypothesis(self, tokens: list[str], total: float) -> Hypothesis:
         token_ids = tuple(self.tokenizer.convert_tokens_to_ids(tokens))
@@ -549,15 +608,6 @@ def _malloc_trim() -> Any:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None
-
-
-def _distorted(options: GenerationOptions, *, forced: bool) -> bool:
-    """CTranslate2 applies these to the logits before its softmax: its scores are then not the raw ones.
-
-    (Under forced benchmark lengths the min-length mask is part of the forcing, not a setting: kept.)
-    """
-    return (options.no_repeat_ngram_size > 0 or options.repetition_penalty != 1.0
-            or (options.min_new_tokens > 0 and not forced))
 
 
 def _generation_config(folder: str | Path) -> dict[str, Any]:

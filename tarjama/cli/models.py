@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tarjama.cli.options import CliError, quiet_libraries
 
@@ -118,7 +119,7 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 def cmd_models_convert(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from tarjama.engines import ConversionError, convert
+    from tarjama.engines import ConversionError, ct2_model
     from tarjama.registry import COMPUTE_TYPES, Registry, resolve
 
     if args.compute_type and args.compute_type not in COMPUTE_TYPES:
@@ -132,10 +133,11 @@ def cmd_models_convert(args: argparse.Namespace) -> int:
         spec = replace(spec, compute_type=args.compute_type or spec.compute_type)
         found = resolve(spec)
         try:
-            folder = convert(spec, found=found)  # compute type: the spec's, resolved for its device
+            model = ct2_model(spec, found=found)  # compute type: the spec's, resolved for its device
         except ConversionError as err:
             raise CliError(str(err)) from None
-        print(f"{spec.key}: {folder}")
+        print(f"{spec.key}: {model.folder}")
+        print(f"  {model.describe(Path(spec.model).name)}")  # the real tokenizer's figure, for the real model
     return 0
 
 
