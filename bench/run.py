@@ -12,10 +12,16 @@ so that machine noise spreads over all of them:
       512 tokens, num_beams 4, no_repeat_ngram_size 2), then the Arabic summary translated with one
       call per language; the models' own generation settings (opus-mt: num_beams 4).
   a2  the same fp32 models, sentences in padded batches of 32 (document order).
-  b   tarjama, Transformers engine (float32): Pipeline.run, memory off.
-  c   tarjama, CTranslate2 engine, int8: Pipeline.run, memory off.
+  b   tarjama, Transformers engine (float32): Pipeline.run, memory off, as case c restricts and forces.
+  c   tarjama, CTranslate2 engine, int8, at its defaults: Pipeline.run, memory off, the output vocabulary
+      restricted to the size the real tokenizers are expected to keep (REAL_KEPT) and summaries forced to
+      the median length of real BBC reference summaries.
+  c84 the same, every summary forced to 84 tokens: against c0, the restriction's speed-up alone.
+  c0  tarjama before issue 14: unrestricted (output_vocabulary: all), every summary 84 tokens.
   d   raw ``ctranslate2.Translator.translate_batch`` replaying exactly the token batches and decoding
-      options tarjama's case c sent (recorded in an untimed extra pass): the ceiling for c.
+      options tarjama's case c sent (recorded in an untimed extra pass; same folders, so the same
+      vmap.txt, and use_vmap): the ceiling for c.
+  --sweep adds c at kept sizes SWEEP (every summary 84 tokens): speed as a function of the kept size.
 
 Every case translates the same sentences (tarjama's segmentation) into English and Spanish and
 summarizes the article.  tarjama's repetition guard (re-decoding looping outputs) is off in b and c:
@@ -23,11 +29,12 @@ random weights loop on nearly every sentence, which real models do not.
 
 Random weights stop at arbitrary lengths, so every output is forced to a realistic length in every
 case: round(1.2 × mean source tokens) tokens per padded batch (per sentence in a1; tokens counted
-with EOS, as the encoder sees them) and 84 tokens per summary, without EOS. Baselines pass
+with EOS, as the encoder sees them) and, per summary, the median BBC reference length (cases a1, a2,
+b, c) or the authors' cap of 84 tokens (c84, c0), without EOS. Baselines pass
 ``min_new_tokens = max_new_tokens = L, forced_eos_token_id=None`` to ``generate``; tarjama gets the
-same through the benchmark-only ``GenerationOptions.fixed_length_ratio`` (1.2) and
-``fixed_new_tokens`` (84) in its models.yaml; raw CTranslate2 replays the min = max decoding lengths
-tarjama used.
+same through the benchmark-only models.yaml key ``benchmark: {ratio: 1.2}`` / ``{tokens: N}`` (and
+``{vocabulary: N}``, the first N output pieces, for the kept size); raw CTranslate2 replays the
+min = max decoding lengths tarjama used.
 
 Reported per case, min / median / max over the runs: seconds per article (warm; en + es + summaries),
 target tokens/s (all generated tokens, summaries included, over the warm time), peak RSS, and cold
@@ -61,13 +68,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CORPUS = corpus_path()
 SEED = REPO / "examples" / "seed_article.ar.txt"
-CASES = ("a1", "a2", "b", "c", "d")
+CASES = ("a1", "a2", "b", "c", "c84", "c0", "d")
 TITLES = {"a1": "a1 Transformers fp32, one generate per sentence (model cards)",
           "a2": "a2 Transformers fp32, padded batches of 32",
           "b": "b tarjama, Transformers engine (float32)",
-          "c": "c tarjama, CTranslate2 int8",
-          "d": "d raw CTranslate2 translate_batch, same batches (ceiling)"}
+          "c": "c tarjama, CTranslate2 (defaults: output vocabulary restricted, realistic summary lengths)",
+          "c84": "c84 tarjama, CTranslate2, restricted, every summary 84 tokens",
+          "c0": "c0 tarjama, CTranslate2, unrestricted, every summary 84 tokens (before issue 14)",
+          "d": "d raw CTranslate2 translate_batch, case c's batches (ceiling)"}
 RATIO, SUMMARY_TOKENS, BASELINE_BATCH = 1.2, 84, 32
+# What the restriction is expected to keep of the REAL tokenizers (docs/research-issue14.md §6: estimates, not
+# counts — the real files are not on this machine): opus-mt's `latin` ≈ 32.3k of 62,834 (ar-es ≈ 32.5k of
+# 62,526), mT5's `arabic` ≈ 105k of 250,112.  The bench models' generated vocabularies lack the real script
+# mix (their fillers are Latin or Arabic by construction), so the bench keeps these many pieces instead
+# (models.yaml `benchmark: {vocabulary: N}`, the first N pieces).
+REAL_KEPT = {"opus-mt-ar-en": 32_300, "opus-mt-ar-es": 32_500, "mt5-xlsum": 105_000}
+FULL = {"opus-mt-ar-en": 62_834, "opus-mt-ar-es": 62_526, "mt5-xlsum": 250_112}
+# --sweep: speed as a function of the kept size, every summary 84 tokens (mT5 size, Marian size).
+SWEEP = ((250_112, 62_834), (120_000, 40_000), (60_000, 25_000), (30_000, 25_000))
+BBC = "summ/ant_bbc_cnn_summaries.shared.jsonl"
 WARMUP = ("قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الاثنين المقبل. وأضاف أن الوفود ستصل صباحا. "
           "ولم يذكر تفاصيل أخرى.")
 
@@ -98,11 +117,39 @@ def pick_articles(quick: bool, count: int) -> list[tuple[str, str]]:
 # -- the parent: prepare, run every case in fresh processes, aggregate -------------------------------------
 
 
+def realistic_summary_tokens(models: Path) -> tuple[int, int]:
+    """The median length of the BBC Arabic reference summaries (the outlet XL-Sum was built from) in the bench
+    mT5 tokenizer's pieces, plus the EOS a real summary ends with; and how many summaries were counted."""
+    import sentencepiece
+
+    path = CORPUS / BBC
+    if not path.is_file():
+        sys.exit(f"bench/run.py: {path} not found (the reference summaries; set TARJAMA_CORPUS)")
+    sp = sentencepiece.SentencePieceProcessor(model_file=str(models / "mt5-xlsum" / "spiece.model"))
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    counts = [len(sp.encode(r["summary"])) + 1 for r in rows if r.get("source") == "BBC"]
+    return round(statistics.median(counts)), len(counts)
+
+
+def variants(summary_tokens: int, sweep: bool) -> dict[str, dict[str, Any]]:
+    """The tarjama CTranslate2 cases: forced summary length and kept pieces per model (None: unrestricted)."""
+    real = dict(REAL_KEPT)
+    out = {"c": {"summary_tokens": summary_tokens, "kept": real},
+           "c84": {"summary_tokens": SUMMARY_TOKENS, "kept": real},
+           "c0": {"summary_tokens": SUMMARY_TOKENS, "kept": {}}}
+    if sweep:
+        for mt5, marian in SWEEP:
+            kept = {"mt5-xlsum": mt5, "opus-mt-ar-en": marian, "opus-mt-ar-es": marian}
+            out[f"v{mt5 // 1000}k-{marian // 1000}k"] = {"summary_tokens": SUMMARY_TOKENS, "kept": kept}
+    return out
+
+
 def write_configs(models: Path, work: Path, threads: int, translation_beams: int = 0,
-                  summary_beams: int = 0, summary_strategy: str = "") -> dict[str, Path]:
-    """models.yaml variants for cases b and c: absolute model paths, forced lengths, threads, and
-    (``--translation-beams``/``--summary-beams``/``--summary-strategy``, to measure those levers)
-    other settings."""
+                  summary_beams: int = 0, summary_strategy: str = "", *, summary_tokens: int = SUMMARY_TOKENS,
+                  sweep: bool = False, device: str = "cpu") -> dict[str, Path]:
+    """models.yaml variants for case b and the CTranslate2 cases: absolute model paths, forced lengths, kept
+    pieces, threads, device, and (``--translation-beams``/``--summary-beams``/``--summary-strategy``, to
+    measure those levers) other settings."""
     text = (models / "models.yaml").read_text(encoding="utf-8")
     if summary_strategy:
         licence = "license: CC-BY-NC-SA-4.0 (random-weight bench model)\n"
@@ -115,10 +162,14 @@ def write_configs(models: Path, work: Path, threads: int, translation_beams: int
     for name in ("opus-mt-ar-en", "opus-mt-ar-es", "mt5-xlsum"):
         text = text.replace(f"model: {name}\n", f"model: {models.resolve() / name}\n")
     text = re.sub(r"threads: \d+", f"threads: {threads}", text)
-    text = _benchmark_settings(text)
+    text = re.sub(r"device: \w+", f"device: {device}", text)
+    fast = "int8" if device == "cpu" else "auto"  # auto on CUDA: float16 Marian, bfloat16 mT5
+    cases = {"b": ("transformers", "float32" if device == "cpu" else "auto", variants(summary_tokens, False)["c"]),
+             **{c: ("ctranslate2", fast, v) for c, v in variants(summary_tokens, sweep).items()}}
     out = {}
-    for case, backend, compute in (("b", "transformers", "float32"), ("c", "ctranslate2", "int8")):
-        body = re.sub(r"backend: \w+", f"backend: {backend}", text)
+    for case, (backend, compute, variant) in cases.items():
+        body = _benchmark_settings(text, variant["summary_tokens"], variant["kept"])
+        body = re.sub(r"backend: \w+", f"backend: {backend}", body)
         out[case] = work / f"models-{case}.yaml"
         out[case].write_text(re.sub(r"compute_type: \w+", f"compute_type: {compute}", body), encoding="utf-8")
     return out
@@ -174,6 +225,14 @@ def aggregate(runs: dict[str, list[dict[str, Any]]], articles: list[tuple[str, s
                                                    for k in results[0]["stages"]}
     med = {c: v["article_seconds"]["median"] for c, v in cases.items()}
     out: dict[str, Any] = {"cases": cases}
+    seed = articles[0][0] == "seed_article"
+    if "c84" in med and "c0" in med:
+        out["vocab_restriction_speedup"] = round(med["c0"] / med["c84"], 3)  # equal lengths, restriction alone
+    if "c" in med and "c0" in med:
+        first = "seed_article" if seed else articles[0][0]
+        now, before = (cases[c]["per_article"][first]["median"] for c in ("c", "c0"))
+        out["seed_article_seconds_worst" if seed else "first_article_seconds_worst"] = before
+        out["seed_ratio" if seed else "first_article_ratio"] = round(now / before, 3)
     if "c" in med:
         out["article_seconds"] = med["c"]
         out["peak_rss_mb"] = cases["c"]["peak_rss_mb"]["median"]
@@ -209,16 +268,22 @@ def parent(args: argparse.Namespace) -> int:
         sys.exit(f"bench/run.py: {models}/models.yaml not found: run python bench/make_models.py {models}")
     articles = pick_articles(args.quick, args.articles)
     runs = 1 if args.quick and args.runs is None else (args.runs or 3)
-    cases = [c for c in CASES if c in args.cases.split(",")]
+    summary_tokens, references = realistic_summary_tokens(models)
+    known = (*CASES, *(variants(summary_tokens, args.sweep)))
+    wanted = args.cases.split(",") + ([v for v in known if v.startswith("v")] if args.sweep else [])
+    cases = [c for c in known if c in wanted]
+    if unknown := set(args.cases.split(",")) - set(known):
+        sys.exit(f"bench/run.py: unknown case {sorted(unknown)[0]} (cases: {', '.join(CASES)})")
     info = machine(args.threads)
     work = Path(tempfile.mkdtemp(prefix="tarjama-runbench-"))
     configs = write_configs(models, work, args.threads, args.translation_beams, args.summary_beams,
-                            args.summary_strategy)
-    conversion_s = convert_once(configs["c"])
+                            args.summary_strategy, summary_tokens=summary_tokens, sweep=args.sweep,
+                            device=args.device)
+    conversion_s = sum(convert_once(configs[c]) for c in cases if c in configs and c != "b")
     job = work / "job.json"
     job.write_text(json.dumps({"models": str(models), "configs": {k: str(v) for k, v in configs.items()},
-                               "articles": articles, "threads": args.threads, "record": str(work / "batches.json")},
-                              ensure_ascii=False), encoding="utf-8")
+                               "articles": articles, "threads": args.threads, "record": str(work / "batches.json"),
+                               "summary_tokens": summary_tokens}, ensure_ascii=False), encoding="utf-8")
     results: dict[str, list[dict[str, Any]]] = {c: [] for c in cases}
     started = time.perf_counter()
     for r in range(runs):
@@ -233,7 +298,12 @@ def parent(args: argparse.Namespace) -> int:
                "summary_strategy": args.summary_strategy or "chunk-merge",
                "articles": [{"name": n, "words": len(t.split())} for n, t in articles], "runs": runs,
                "conversion_s": round(conversion_s, 1), "wall_s": round(time.perf_counter() - started, 1),
-               "forced_lengths": {"translation_ratio": RATIO, "summary_tokens": SUMMARY_TOKENS}}
+               "device": args.device,
+               "forced_lengths": {"translation_ratio": RATIO, "summary_tokens_worst": SUMMARY_TOKENS,
+                                  "summary_tokens_realistic": summary_tokens,
+                                  "realistic_from": f"median of {references} BBC reference summaries ({BBC}) "
+                                                    "in the bench mT5 tokenizer's pieces, + EOS"},
+               "kept_pieces": {"expected_real": REAL_KEPT, "full": FULL}}
     if args.output:
         args.output.write_text(json.dumps({**summary, "raw": results}, indent=1, ensure_ascii=False))
     shutil.rmtree(work, ignore_errors=True)
@@ -261,7 +331,9 @@ def markdown(s: dict[str, Any]) -> str:
         lines.append(f"| {c['title']} | {fmt.format(**c['article_seconds'])} | {fmt.format(**c['tokens_per_s'])} "
                      f"| {fmt.format(**c['peak_rss_mb'])} | {fmt.format(**c['cold_start_s'])} | {c['target_tokens']} |")
     keys = ("speedup_vs_baseline", "speedup_vs_batched_baseline", "speedup_vs_tarjama_transformers",
-            "overhead_vs_raw_ct2", "seed_article_seconds", "article_seconds", "peak_rss_mb")
+            "overhead_vs_raw_ct2", "seed_article_seconds", "seed_article_seconds_worst", "seed_ratio",
+            "first_article_seconds_worst", "first_article_ratio", "vocab_restriction_speedup", "article_seconds",
+            "peak_rss_mb")
     lines += ["", ", ".join(f"{k}: {s[k]}" for k in keys if k in s)]
     return "\n".join(lines)
 
@@ -274,11 +346,12 @@ def worker(case: str, job_path: Path) -> int:
     articles = [tuple(a) for a in job["articles"]]
     threads = job["threads"]
     if case in ("a1", "a2"):
-        process, count = baseline(Path(job["models"]), threads, batched=case == "a2")
-    elif case in ("b", "c"):
-        process, count = tarjama(Path(job["configs"][case]))
+        process, count = baseline(Path(job["models"]), threads, batched=case == "a2",
+                                  summary_tokens=job["summary_tokens"])
+    elif case == "d":
+        process, count = raw(Path(job["record"]), threads)
     else:
-        process, count = raw(Path(job["configs"]["c"]), Path(job["record"]), threads)
+        process, count = tarjama(Path(job["configs"][case]))
     process(0, WARMUP)
     first_result_at = time.time()
     before = count()
@@ -302,7 +375,8 @@ def worker(case: str, job_path: Path) -> int:
 Process = Callable[[int, str], Any]
 
 
-def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Callable[[], int]]:
+def baseline(models: Path, threads: int, *, batched: bool,
+             summary_tokens: int = SUMMARY_TOKENS) -> tuple[Process, Callable[[], int]]:
     """The model cards' code (transformers 5: no pipeline(); generate called directly)."""
     import torch
     from tarjama.translate.segment import segment
@@ -332,8 +406,8 @@ def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Cal
         clean = re.sub(r"\s+", " ", re.sub(r"\n+", " ", text.strip()))  # the card's WHITESPACE_HANDLER
         ids = tok([clean], return_tensors="pt", padding="max_length", truncation=True, max_length=512)["input_ids"]
         with torch.inference_mode():
-            out = model.generate(input_ids=ids, max_length=None, min_new_tokens=SUMMARY_TOKENS,
-                                 max_new_tokens=SUMMARY_TOKENS, no_repeat_ngram_size=2, num_beams=4)
+            out = model.generate(input_ids=ids, max_length=None, min_new_tokens=summary_tokens,
+                                 max_new_tokens=summary_tokens, no_repeat_ngram_size=2, num_beams=4)
         made[0] += out.shape[1] - 1
         return tok.decode(out[0], skip_special_tokens=True)
 
@@ -347,15 +421,22 @@ def baseline(models: Path, threads: int, *, batched: bool) -> tuple[Process, Cal
     return process, lambda: made[0]
 
 
-def _benchmark_settings(text: str) -> str:
+def _benchmark_settings(text: str, summary_tokens: int, kept: dict[str, int]) -> str:
     """Forced lengths (models.yaml ``benchmark:``), the repetition guard and placeholder enforcement off: random
     weights loop on almost every sentence, miss every protected token (see Translator) and stop at arbitrary
-    lengths."""
+    lengths.  ``kept``: pieces per model folder name (``benchmark: {vocabulary: N}``); a model not in it, or
+    kept whole, runs unrestricted (``output_vocabulary: all``)."""
     data = yaml.safe_load(text)
-    for entry in data["translation"].values():
-        entry.update(benchmark={"ratio": RATIO}, repetition_guard=False, enforce=False)
-    for entry in data["summarization"].values():
-        entry["benchmark"] = {"tokens": SUMMARY_TOKENS}
+    for task, lengths in (("translation", {"ratio": RATIO}), ("summarization", {"tokens": summary_tokens})):
+        for entry in data[task].values():
+            name = Path(entry["model"]).name
+            entry["benchmark"] = dict(lengths)
+            if kept.get(name, FULL.get(name, 0)) < FULL.get(name, 0):
+                entry["benchmark"]["vocabulary"] = kept[name]
+            else:
+                entry["output_vocabulary"] = "all"
+            if task == "translation":
+                entry.update(repetition_guard=False, enforce=False)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -408,17 +489,18 @@ def record_batches(articles: list[tuple[str, str]], path: Path, process: Process
     for i, (_, text) in enumerate([("warmup", WARMUP), *articles]):
         current[0] = i
         process(i, text)
-    path.write_text(json.dumps({"calls": calls, "folders": sorted({str(e.folder) for e in engines})},
-                               ensure_ascii=False))
+    folders = {str(e.folder): [e.device, e.compute_type] for e in engines}
+    path.write_text(json.dumps({"calls": calls, "folders": folders}, ensure_ascii=False))
 
 
-def raw(config: Path, record: Path, threads: int) -> tuple[Process, Callable[[], int]]:
-    """translate_batch alone, on the batches case c recorded: no tokenizer, no Python around it."""
+def raw(record: Path, threads: int) -> tuple[Process, Callable[[], int]]:
+    """translate_batch alone, on the batches case c recorded (the same folders, so the same vmap.txt, and the
+    same options, use_vmap included): no tokenizer, no Python around it."""
     import ctranslate2
 
     data = json.loads(record.read_text(encoding="utf-8"))
-    translators = {f: ctranslate2.Translator(f, device="cpu", compute_type="int8", intra_threads=threads,
-                                             inter_threads=1) for f in data["folders"]}
+    translators = {f: ctranslate2.Translator(f, device=device, compute_type=compute, intra_threads=threads,
+                                             inter_threads=1) for f, (device, compute) in data["folders"].items()}
     by_article: dict[int, list[dict[str, Any]]] = {}
     for call in data["calls"]:
         by_article.setdefault(call["article"], []).append(call)
@@ -440,7 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=None, help="runs per case (default 3; 1 with --quick)")
     parser.add_argument("--articles", type=int, default=4, help="articles: the seed + N-1 typical news (default 4)")
     parser.add_argument("--threads", type=int, default=2, help="threads per case (default 2)")
-    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of a1,a2,b,c,d")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also the CTranslate2 case at kept sizes " + ", ".join(f"mT5 {a:,} / Marian {b:,}"
+                                                                                 for a, b in SWEEP)
+                        + " (every summary 84 tokens): speed as a function of the kept size")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where the tarjama and raw cases run (cuda: float16 Marian, bfloat16 mT5)")
     parser.add_argument("--translation-beams", type=int, default=0, metavar="N",
                         help="tarjama cases only: translate with N beams instead of models.yaml's 4")
     parser.add_argument("--summary-beams", type=int, default=0, metavar="N",
@@ -450,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--output", type=Path, help="also write the full results (every run) as JSON here")
     parser.add_argument("--verbose", action="store_true", help="progress on stderr even with --json")
-    parser.add_argument("--worker", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:

@@ -30,12 +30,17 @@ def test_quick_json_run_on_tiny_models(models_yaml: Path, tmp_path: Path, corpus
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout)
     for key in ("speedup_vs_baseline", "speedup_vs_batched_baseline", "overhead_vs_raw_ct2", "article_seconds",
-                "peak_rss_mb"):
+                "peak_rss_mb", "vocab_restriction_speedup", "first_article_ratio", "first_article_seconds_worst"):
         assert isinstance(out[key], (int, float)), key
     cases = out["cases"]
-    assert set(cases) == {"a1", "a2", "b", "c", "d"}
+    assert set(cases) == {"a1", "a2", "b", "c", "c84", "c0", "d"}
     tokens = {c: v["target_tokens"] for c, v in cases.items()}
     assert tokens["c"] == tokens["d"], tokens  # raw CTranslate2 replays c's batches
+    assert tokens["c84"] == tokens["c0"], tokens  # the restriction alone: the same forced lengths
+    lengths = out["forced_lengths"]
+    assert 10 <= lengths["summary_tokens_realistic"] < lengths["summary_tokens_worst"] == 84, lengths
+    # shorter summaries, fewer tokens: the realistic case does less work than the worst case
+    assert tokens["c"] < tokens["c0"], tokens
     # b and c differ only in the (random) summary each engine writes, whose translation is part of the work
     assert abs(tokens["b"] - tokens["c"]) <= 0.05 * tokens["c"], tokens
     assert all(v["article_seconds"]["median"] > 0 and v["peak_rss_mb"]["median"] > 0 for v in cases.values())
