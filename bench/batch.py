@@ -3,6 +3,9 @@ translating the same articles one at a time, on the same models in the same proc
 
     python bench/batch.py --models DIR_OR_MODELS_YAML [--articles 200] [--repeats 3] [--to en,es]
                           [--summary] [--chunk 16] [--workers N] [--fixed-length-ratio 1.2] [--json]
+                          [--device cpu|cuda] [--gpu-batches] [--batch-tokens N] [--max-batch-size N]
+                          [--summary-batch-tokens N] [--summary-many-batch-tokens N]
+                          [--summary-max-batch-size N]
 
 - article: ``Pipeline.run(article)`` for each article in turn (what a loop over ``tarjama translate``
   does once the models are loaded).
@@ -12,13 +15,31 @@ translating the same articles one at a time, on the same models in the same proc
   starting them and loading their models.
 
 Articles are the first N of ``../shared/corpus/news/*.jsonl`` that pass the batch's checks, full
-length. The translation memory is off in every mode, so no mode gets another's sentences for free.
+length; where fewer pass, they are cycled (copies with ids ``ID~2``, ``ID~3`` …), said on stderr and in the
+report (``distinct_articles``, ``cycled``) — a copy in the same chunk as its original shares its sentences'
+decodes (run_many decodes each distinct text once), so a cycled run is optimistic. The translation memory
+is off in every mode, so no mode gets another's sentences for free.
 Random-weight models never emit EOS, so every sentence would decode to ``max_new_tokens``; unless
 ``--fixed-length-ratio 0``, a copy of models.yaml (written to a temp folder) forces each output to
 ratio × the batch's mean source tokens (``generate.fixed_length_ratio``), summaries to their
 ``max_new_tokens`` — realistic work, the same in every mode. The repetition guard is off (as in
 bench/run.py). Modes alternate order between repeats; the report gives articles/min (best and
-median) and the ratio of medians.
+median) and the ratio of medians, and, for the in-process modes, generated tokens/s (every token the
+engines decoded — translations, summaries and the summaries' translations — over the timed seconds;
+counted by wrapping each loaded engine's ``generate_alternatives``, as bench/run.py counts ``generate``).
+
+``--device cuda`` runs every model on the GPU (models.yaml ``device: cuda``, ``compute_type: auto``:
+float16 Marian, bfloat16 mT5 — ``tarjama.translate.engine.ct2_compute_type``); ``--device cpu`` (default)
+sets ``device: cpu`` and keeps the file's compute type (bench/make_models.py's ``auto``: int8). Batch
+budgets are models.yaml keys per model entry, set in the copy:
+``--batch-tokens``/``--max-batch-size`` (translation; defaults 4096 padded tokens / 64 rows),
+``--summary-batch-tokens`` (one article; default 1536), ``--summary-many-batch-tokens`` (run_many, many
+articles; default 6144), ``--summary-max-batch-size`` (default 64). ``--gpu-batches`` sets the GPU sizes
+bench/gpu.sh uses: translation 16384 tokens / 256 rows, summaries 16384 (one article) / 32768 (many) tokens
+/ 64 rows — 64 chunk rows of 512 tokens at beam 4 hold a few GB of cross-attention cache on an H200 (~150 MB
+a row in float32 on CPU, about half in bfloat16), far inside its memory; on a CPU those sizes only cost
+RAM. Peak GPU memory is not measured here (CTranslate2 allocates outside torch, so
+``torch.cuda.max_memory_allocated`` says nothing): bench/gpu.sh samples ``nvidia-smi`` around this run.
 """
 
 from __future__ import annotations
@@ -26,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -44,7 +66,8 @@ CORPUS = corpus_path()
 
 
 def load_articles(n: int) -> list[dict]:
-    """The first ``n`` shared-corpus news articles that the batch would accept, in file order."""
+    """The first ``n`` shared-corpus news articles that the batch would accept, in file order; cycled (ids
+    ``ID~2`` …, ``"copy": k``) when fewer than ``n`` pass."""
     from tarjama.documents import Document, InputError
     from tarjama.pipeline import Pipeline
     from tarjama.registry import Registry
@@ -63,18 +86,37 @@ def load_articles(n: int) -> list[dict]:
             out.append({"id": art["id"], "title": art.get("title"), "text": art["text"]})
             if len(out) == n:
                 return out
-    raise SystemExit(f"only {len(out)} usable articles under {CORPUS / 'news'}")
+    if not out:
+        raise SystemExit(f"no usable articles under {CORPUS / 'news'} (set TARJAMA_CORPUS)")
+    distinct = len(out)
+    print(f"bench/batch.py: only {distinct} usable articles under {CORPUS / 'news'}: cycling them to {n}",
+          file=sys.stderr, flush=True)
+    for i in range(distinct, n):
+        art = out[i % distinct]
+        out.append({**art, "id": f"{art['id']}~{i // distinct + 1}", "copy": i // distinct + 1})
+    return out
+
+
+GPU_BUDGETS = {"translation": {"batch_tokens": 16384, "max_batch_size": 256},
+               "summarization": {"batch_tokens": 16384, "many_batch_tokens": 32768, "max_batch_size": 64}}
 
 
 def bench_models(models: Path, ratio: float, folder: Path, threads: int | None = None,
-                 repetition_guard: bool = False, budgets: dict[str, dict[str, int]] | None = None) -> Path:
+                 repetition_guard: bool = False, budgets: dict[str, dict[str, int]] | None = None,
+                 device: str | None = None) -> Path:
     """A copy of models.yaml for benchmarks: forced output lengths (``benchmark:``), the repetition guard
     off unless asked (random weights loop on nearly every sentence, real models rarely), batch budgets
-    (``budgets``: task → models.yaml keys) and local model paths made absolute."""
+    (``budgets``: task → models.yaml keys), the device (``device``: every model there; on cuda with
+    ``compute_type: auto``, on cpu with the file's compute type; None keeps the file's device) and local
+    model paths made absolute."""
     path = models / "models.yaml" if models.is_dir() else models
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if threads is not None:
         data.setdefault("defaults", {})["threads"] = threads
+    if device == "cuda":  # auto on CUDA: float16 Marian, bfloat16 mT5
+        data.setdefault("defaults", {}).update(device=device, compute_type="auto")
+    elif device is not None:  # the file's compute type stays (auto: int8)
+        data.setdefault("defaults", {})["device"] = device
     for task, entries in (("translation", data.get("translation") or {}),
                           ("summarization", data.get("summarization") or {})):
         for entry in entries.values():
@@ -88,10 +130,43 @@ def bench_models(models: Path, ratio: float, folder: Path, threads: int | None =
             if task == "translation":
                 entry["repetition_guard"] = repetition_guard
                 entry["enforce"] = False  # random weights miss every protected token: no n-best re-decodes
+            if device is not None:
+                entry.pop("device", None)
+                if device == "cuda":
+                    entry.pop("compute_type", None)
             entry.update((budgets or {}).get(task, {}))
     out = folder / "models.yaml"
     out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return out
+
+
+def count_tokens(pipe) -> list[int]:
+    """Wrap every loaded engine's ``generate_alternatives`` (``generate`` goes through it) to count the
+    tokens of each text's best hypothesis; the running total is the returned list's one item."""
+    made = [0]
+    for engine in pipe.engines.loaded():
+        original = engine.generate_alternatives
+
+        def counted(texts, options, n, _original=original):
+            out = _original(texts, options, n)
+            made[0] += sum(alts[0].num_tokens for alts in out if alts)
+            return out
+
+        engine.generate_alternatives = counted
+    return made
+
+
+def budgets_from(args: argparse.Namespace) -> dict[str, dict[str, int]]:
+    """models.yaml batch keys per task from the command line (``--gpu-batches``, then each explicit one)."""
+    budgets = {task: dict(keys) for task, keys in GPU_BUDGETS.items()} if args.gpu_batches else {}
+    for task, key, value in (("translation", "batch_tokens", args.batch_tokens),
+                             ("translation", "max_batch_size", args.max_batch_size),
+                             ("summarization", "batch_tokens", args.summary_batch_tokens),
+                             ("summarization", "many_batch_tokens", args.summary_many_batch_tokens),
+                             ("summarization", "max_batch_size", args.summary_max_batch_size)):
+        if value:
+            budgets.setdefault(task, {})[key] = value
+    return budgets
 
 
 def time_article(pipe, docs, targets, summarize) -> float:
@@ -115,12 +190,17 @@ def time_batch(pipe, feed: Path, out: Path, targets, summarize, chunk: int, work
     return elapsed
 
 
-def summarize_runs(n: int, runs: dict[str, list[float]]) -> dict:
+def summarize_runs(n: int, runs: dict[str, list[float]], tokens: dict[str, list[int]] | None = None) -> dict:
     modes = {}
     for mode, secs in runs.items():
         rates = [60 * n / s for s in secs]
         modes[mode] = {"seconds": [round(s, 2) for s in secs], "articles_per_min_best": round(max(rates), 1),
                        "articles_per_min_median": round(statistics.median(rates), 1)}
+        made = (tokens or {}).get(mode)
+        if made:  # in-process modes only: worker processes' engines are not counted
+            per_s = [t / s for t, s in zip(made, secs)]
+            modes[mode].update(tokens=made, tokens_per_s_best=round(max(per_s)),
+                               tokens_per_s_median=round(statistics.median(per_s)))
     base = modes["article"]["articles_per_min_median"] if "article" in modes else None
     for data in modes.values():
         data["ratio_vs_article"] = round(data["articles_per_min_median"] / base, 2) if base else None
@@ -143,6 +223,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="which modes to time (default: all; workers only with --workers N > 1)")
     parser.add_argument("--repetition-guard", action="store_true",
                         help="keep the repetition guard on (off by default, as in bench/run.py)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where every model runs (default cpu, with models.yaml's compute type; cuda: "
+                             "compute_type auto = float16 Marian, bfloat16 mT5)")
+    parser.add_argument("--gpu-batches", action="store_true",
+                        help="GPU batch budgets: translation 16384 tokens / 256 rows, summaries 16384 (one "
+                             "article) / 32768 (many articles) tokens / 64 rows")
+    parser.add_argument("--batch-tokens", type=int, default=0, metavar="N",
+                        help="translation: padded tokens per model call (models.yaml batch_tokens; default 4096)")
+    parser.add_argument("--max-batch-size", type=int, default=0, metavar="N",
+                        help="translation: rows per model call (models.yaml max_batch_size; default 64)")
+    parser.add_argument("--summary-batch-tokens", type=int, default=0, metavar="N",
+                        help="summaries of one article: padded tokens per pass (default 1536)")
+    parser.add_argument("--summary-many-batch-tokens", type=int, default=0, metavar="N",
+                        help="summaries of many articles (run_many): padded tokens per pass (default 6144)")
+    parser.add_argument("--summary-max-batch-size", type=int, default=0, metavar="N",
+                        help="summaries: chunk rows per pass (default 64)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -154,22 +250,30 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     targets = tuple(t.strip() for t in args.to.split(",") if t.strip())
     articles = load_articles(args.articles)
+    budgets = budgets_from(args)
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tarjama-bench-batch-") as tmp:
         folder = Path(tmp)
-        models = bench_models(args.models, args.fixed_length_ratio, folder, args.threads, args.repetition_guard)
+        models = bench_models(args.models, args.fixed_length_ratio, folder, args.threads, args.repetition_guard,
+                              budgets, args.device)
         feed = folder / "feed.jsonl"
-        feed.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+        feed.write_text("".join(json.dumps({k: a[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n"
+                                for a in articles), encoding="utf-8")
         docs = [Document(text=a["text"], title=a["title"], id=a["id"]) for a in articles]
         pipe = Pipeline.from_config(models, memory=False)
         infos = pipe.preload(targets, args.summary)
+        loaded_s = time.perf_counter() - started
+        made = count_tokens(pipe)
         pipe.run(docs[0], targets, args.summary)  # warm-up: first-call allocations, thread pools
         wanted = args.modes.split(",")
         modes = [m for m in ("article", "batch") if m in wanted]
         modes += [f"workers{args.workers}"] if args.workers > 1 and "workers" in wanted else []
         runs: dict[str, list[float]] = {m: [] for m in modes}
+        tokens: dict[str, list[int]] = {m: [] for m in modes}
         for rep in range(args.repeats):
             for mode in modes if rep % 2 == 0 else modes[::-1]:
                 out = folder / f"out-{mode}-{rep}.jsonl"
+                before = made[0]
                 if mode == "article":
                     secs = time_article(pipe, docs, targets, args.summary)
                 elif mode == "batch":
@@ -177,15 +281,20 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers, models)
                 runs[mode].append(secs)
+                tokens[mode].append(made[0] - before)
                 print(f"repeat {rep + 1}: {mode}: {secs:.1f} s ({60 * len(docs) / secs:.1f} articles/min)",
                       file=sys.stderr, flush=True)
-    report = {"articles": len(docs), "chars": sum(len(a["text"]) for a in articles), "targets": list(targets),
+    report = {"articles": len(docs), "distinct_articles": sum(1 for a in articles if "copy" not in a),
+              "cycled": any("copy" in a for a in articles),
+              "chars": sum(len(a["text"]) for a in articles), "targets": list(targets),
               "summary": args.summary, "chunk": args.chunk, "repeats": args.repeats,
               "fixed_length_ratio": args.fixed_length_ratio, "threads": args.threads,
               "repetition_guard": args.repetition_guard,
-              "cores": len(os.sched_getaffinity(0)),
+              "cores": len(os.sched_getaffinity(0)), "device": args.device, "budgets": budgets,
               "models": [f"{m.key}: {m.model}@{m.revision} {m.engine}/{m.compute_type}" for m in infos],
-              "modes": summarize_runs(len(docs), runs)}
+              "load_s": round(loaded_s, 1), "wall_s": round(time.perf_counter() - started, 1),
+              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+              "modes": summarize_runs(len(docs), runs, tokens)}
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
@@ -194,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.repeats} repeats")
     for line in report["models"]:
         print(f"  {line}")
-    print(f"{'mode':<10} {'best art/min':>13} {'median art/min':>15} {'× article':>10}")
+    print(f"{'mode':<10} {'best art/min':>13} {'median art/min':>15} {'× article':>10} {'median tokens/s':>16}")
     for mode, data in report["modes"].items():
         print(f"{mode:<10} {data['articles_per_min_best']:>13} {data['articles_per_min_median']:>15} "
-              f"{data['ratio_vs_article']:>10}")
+              f"{data['ratio_vs_article']:>10} {data.get('tokens_per_s_median', '-'):>16}")
     return 0
 
 

@@ -269,7 +269,7 @@ def parent(args: argparse.Namespace) -> int:
     articles = pick_articles(args.quick, args.articles)
     runs = 1 if args.quick and args.runs is None else (args.runs or 3)
     summary_tokens, references = realistic_summary_tokens(models)
-    known = (*CASES, *(variants(summary_tokens, args.sweep)))
+    known = tuple(dict.fromkeys((*CASES, *variants(summary_tokens, args.sweep))))
     wanted = args.cases.split(",") + ([v for v in known if v.startswith("v")] if args.sweep else [])
     cases = [c for c in known if c in wanted]
     if unknown := set(args.cases.split(",")) - set(known):
