@@ -93,24 +93,28 @@ class Browser:
     dialogs: list[str] = field(default_factory=list)
 
 
-def _open(ctx, url: str) -> Browser:
+def _open(ctx, url: str, *, fresh: bool = False, scheme: str | None = None) -> Browser:
+    """A new tab on the page.  ``fresh``: with no work in progress from an earlier test in the browser's storage
+    (a run would ask first, or carry its corrections); ``scheme``: light or dark, before the page loads."""
     page = ctx.new_page()
     b = Browser(page)
     page.on("request", lambda r: b.requests.append(r.url))
     page.on("websocket", lambda w: b.requests.append(w.url))
     page.on("dialog", lambda d: (b.dialogs.append(d.message), d.dismiss()))
+    if scheme:
+        page.emulate_media(color_scheme=scheme)
+    if fresh:
+        # Cleared from a same-origin document that runs no page script.  Clearing from the page itself races
+        # its restore-on-load, whose answer writes the work back into storage (caught on a loaded machine).
+        page.goto(url.rstrip("/") + "/tarjama-test-blank")
+        page.evaluate("localStorage.clear()")
     page.goto(url)
     page.wait_for_selector("#article textarea")
     return b
 
 
 def _open_fresh(ctx, url: str) -> Browser:
-    """``_open`` with no work in progress from an earlier test in the browser's storage (a run would ask first)."""
-    b = _open(ctx, url)
-    b.page.evaluate("localStorage.clear()")
-    b.page.reload()
-    b.page.wait_for_selector("#article textarea")
-    return b
+    return _open(ctx, url, fresh=True)
 
 
 @pytest.fixture

@@ -325,13 +325,9 @@ CONTRAST_JS = """(sel) => {
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_flagged_and_edited_text_passes_wcag_aa_in_both_themes(browser_context, served: Served, scheme: str) -> None:  # noqa: F811
-    b = _open(browser_context, served.url)
+    b = _open(browser_context, served.url, fresh=True, scheme=scheme)
     page = b.page
     try:
-        page.emulate_media(color_scheme=scheme)
-        page.evaluate("localStorage.clear()")
-        page.reload()
-        page.wait_for_selector("#article textarea")
         assert page.evaluate("document.body.classList.contains('dark') || "
                              "!!document.querySelector('.gradio-container.dark, .dark')") == (scheme == "dark")
         _run(page, ARTICLE)
@@ -472,13 +468,10 @@ def test_history_reopens_and_deletes(browser: Browser) -> None:
 
 
 def test_390px_screen_keeps_every_column_and_stacks_the_pane(browser_context, served: Served) -> None:  # noqa: F811
-    b = _open(browser_context, served.url)
+    b = _open(browser_context, served.url, fresh=True)
     page = b.page
     try:
         page.set_viewport_size({"width": 390, "height": 844})
-        page.evaluate("localStorage.clear()")
-        page.reload()
-        page.wait_for_selector("#article textarea")
         _run(page, ARTICLE)
         widths = page.evaluate("[...document.querySelectorAll('#table-en thead th')].map(th => "
                                "th.getBoundingClientRect().width)")
