@@ -15,10 +15,11 @@ translating the same articles one at a time, on the same models in the same proc
   starting them and loading their models.
 
 Articles are the first N of ``../shared/corpus/news/*.jsonl`` that pass the batch's checks, full
-length; where fewer pass, they are cycled (copies with ids ``ID~2``, ``ID~3`` …), said on stderr and in the
-report (``distinct_articles``, ``cycled``) — a copy in the same chunk as its original shares its sentences'
-decodes (run_many decodes each distinct text once), so a cycled run is optimistic. The translation memory
-is off in every mode, so no mode gets another's sentences for free.
+length (``--max-words W``: only those of at most W words, for quick checks); where fewer pass, they are
+cycled (copies with ids ``ID~2``, ``ID~3`` …), said on stderr and in the report (``distinct_articles``,
+``cycled``) — a copy in the same chunk as its original shares its sentences' decodes (run_many decodes
+each distinct text once), so a cycled run is optimistic. The translation memory is off in every mode, so
+no mode gets another's sentences for free.
 Random-weight models never emit EOS, so every sentence would decode to ``max_new_tokens``; unless
 ``--fixed-length-ratio 0``, a copy of models.yaml (written to a temp folder) forces each output to
 ratio × the batch's mean source tokens (``generate.fixed_length_ratio``), summaries to their
@@ -65,9 +66,10 @@ sys.path.insert(0, str(REPO))
 CORPUS = corpus_path()
 
 
-def load_articles(n: int) -> list[dict]:
-    """The first ``n`` shared-corpus news articles that the batch would accept, in file order; cycled (ids
-    ``ID~2`` …, ``"copy": k``) when fewer than ``n`` pass."""
+def load_articles(n: int, max_words: int = 0) -> list[dict]:
+    """The first ``n`` shared-corpus news articles that the batch would accept (and, with ``max_words``, of
+    at most that many words), in file order; cycled (ids ``ID~2`` …, ``"copy": k``) when fewer than ``n``
+    pass."""
     from tarjama.documents import Document, InputError
     from tarjama.pipeline import Pipeline
     from tarjama.registry import Registry
@@ -79,6 +81,8 @@ def load_articles(n: int) -> list[dict]:
             if not line.strip():
                 continue
             art = json.loads(line)
+            if max_words and len(art["text"].split()) > max_words:
+                continue
             try:
                 check(Document(text=art["text"], id=art["id"]))
             except InputError:
@@ -176,8 +180,19 @@ def time_article(pipe, docs, targets, summarize) -> float:
     return time.perf_counter() - started
 
 
+class Interrupted(Exception):
+    """A batch run stopped by SIGTERM/SIGINT (``timeout``) after whole chunks were written: partial figures."""
+
+    def __init__(self, seconds: float, done: int, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum} after {done} articles, {seconds:.1f} s")
+        self.seconds, self.done, self.signum = seconds, done, signum
+
+
 def time_batch(pipe, feed: Path, out: Path, targets, summarize, chunk: int, workers: int = 1,
                models: Path | None = None) -> float:
+    """Seconds of one run_batch over ``feed``; ``Interrupted`` when a signal stopped it after some chunks
+    (run_batch stops at the next model batch and keeps what is written: those articles over those seconds
+    under-state the rate a little, the abandoned chunk's work being in the seconds)."""
     from tarjama.batch import BatchConfig, run_batch
 
     cfg = BatchConfig(inputs=(str(feed),), out=out, targets=tuple(targets), summarize=summarize, chunk=chunk,
@@ -185,17 +200,25 @@ def time_batch(pipe, feed: Path, out: Path, targets, summarize, chunk: int, work
     started = time.perf_counter()
     report = run_batch(cfg, pipe if workers == 1 else None)
     elapsed = time.perf_counter() - started
+    if report.interrupted and not report.failed and report.translated:
+        raise Interrupted(elapsed, report.translated, report.interrupted)
     if report.failed or report.interrupted:
         raise SystemExit(f"batch run failed: {report}")
     return elapsed
 
 
-def summarize_runs(n: int, runs: dict[str, list[float]], tokens: dict[str, list[int]] | None = None) -> dict:
+def summarize_runs(n: int, runs: dict[str, list[float]], tokens: dict[str, list[int]] | None = None,
+                   done: dict[str, list[int]] | None = None) -> dict:
+    """Per mode: seconds, articles/min (``done``: articles per run where a run stopped early, else ``n``) and,
+    given ``tokens``, generated tokens/s."""
     modes = {}
     for mode, secs in runs.items():
-        rates = [60 * n / s for s in secs]
+        counts = (done or {}).get(mode) or [n] * len(secs)
+        rates = [60 * c / s for c, s in zip(counts, secs)]
         modes[mode] = {"seconds": [round(s, 2) for s in secs], "articles_per_min_best": round(max(rates), 1),
                        "articles_per_min_median": round(statistics.median(rates), 1)}
+        if counts != [n] * len(secs):
+            modes[mode]["articles_done"] = counts
         made = (tokens or {}).get(mode)
         if made:  # in-process modes only: worker processes' engines are not counted
             per_s = [t / s for t, s in zip(made, secs)]
@@ -239,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="summaries of many articles (run_many): padded tokens per pass (default 6144)")
     parser.add_argument("--summary-max-batch-size", type=int, default=0, metavar="N",
                         help="summaries: chunk rows per pass (default 64)")
+    parser.add_argument("--max-words", type=int, default=0, metavar="W",
+                        help="only articles of at most W words (quick checks; default: any length)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -249,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet_libraries()
     targets = tuple(t.strip() for t in args.to.split(",") if t.strip())
-    articles = load_articles(args.articles)
+    articles = load_articles(args.articles, args.max_words)
     budgets = budgets_from(args)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tarjama-bench-batch-") as tmp:
@@ -270,31 +295,44 @@ def main(argv: list[str] | None = None) -> int:
         modes += [f"workers{args.workers}"] if args.workers > 1 and "workers" in wanted else []
         runs: dict[str, list[float]] = {m: [] for m in modes}
         tokens: dict[str, list[int]] = {m: [] for m in modes}
+        done: dict[str, list[int]] = {m: [] for m in modes}
+        interrupted = None
         for rep in range(args.repeats):
             for mode in modes if rep % 2 == 0 else modes[::-1]:
                 out = folder / f"out-{mode}-{rep}.jsonl"
-                before = made[0]
-                if mode == "article":
-                    secs = time_article(pipe, docs, targets, args.summary)
-                elif mode == "batch":
-                    secs = time_batch(pipe, feed, out, targets, args.summary, args.chunk)
-                else:
-                    secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers, models)
+                before, count = made[0], len(docs)
+                try:
+                    if mode == "article":
+                        secs = time_article(pipe, docs, targets, args.summary)
+                    elif mode == "batch":
+                        secs = time_batch(pipe, feed, out, targets, args.summary, args.chunk)
+                    else:
+                        secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers, models)
+                except Interrupted as stop:  # e.g. bench/gpu.sh's timeout: report what was done, then stop
+                    secs, count, interrupted = stop.seconds, stop.done, stop.signum
                 runs[mode].append(secs)
                 tokens[mode].append(made[0] - before)
-                print(f"repeat {rep + 1}: {mode}: {secs:.1f} s ({60 * len(docs) / secs:.1f} articles/min)",
+                done[mode].append(count)
+                print(f"repeat {rep + 1}: {mode}: {secs:.1f} s ({60 * count / secs:.1f} articles/min)"
+                      f"{f', INTERRUPTED after {count} of {len(docs)} articles' if interrupted else ''}",
                       file=sys.stderr, flush=True)
+                if interrupted:
+                    break
+            if interrupted:
+                break
+        runs = {m: v for m, v in runs.items() if v}
     report = {"articles": len(docs), "distinct_articles": sum(1 for a in articles if "copy" not in a),
               "cycled": any("copy" in a for a in articles),
               "chars": sum(len(a["text"]) for a in articles), "targets": list(targets),
-              "summary": args.summary, "chunk": args.chunk, "repeats": args.repeats,
+              "max_words": args.max_words or None, "summary": args.summary, "chunk": args.chunk,
+              "repeats": args.repeats,
               "fixed_length_ratio": args.fixed_length_ratio, "threads": args.threads,
               "repetition_guard": args.repetition_guard,
               "cores": len(os.sched_getaffinity(0)), "device": args.device, "budgets": budgets,
               "models": [f"{m.key}: {m.model}@{m.revision} {m.engine}/{m.compute_type}" for m in infos],
               "load_s": round(loaded_s, 1), "wall_s": round(time.perf_counter() - started, 1),
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-              "modes": summarize_runs(len(docs), runs, tokens)}
+              "interrupted": interrupted, "modes": summarize_runs(len(docs), runs, tokens, done)}
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
