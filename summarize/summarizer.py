@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tarjama.translate.engine import Engine, GenerationOptions
+from tarjama.translate.engine import SCORE_DIGITS, Engine, GenerationOptions
 from tarjama.translate.segment import segment
 from tarjama.translate.translator import Memory, Translator, generate_remembered
 
@@ -115,8 +115,8 @@ class Summarizer:
                     done[i] = mine[0] if len(mine) == 1 else (merged, None)
                 else:
                     chunks[i] = self.chunk(merged)  # the chunk summaries: model text, not the article
-        return [Summary(done[i][0], done[i][1], tokens[i], first[i], rounds[i], lead and first[i] > 1)
-                for i in range(len(chunks))]
+        return [Summary(done[i][0], None if done[i][1] is None else round(done[i][1], SCORE_DIGITS), tokens[i],
+                        first[i], rounds[i], lead and first[i] > 1) for i in range(len(chunks))]
 
     def summarize_into(self, text: str, translators: Mapping[str, Translator]) -> dict[str, str]:
         """The Arabic summary under "ar" and its translation under each target language."""

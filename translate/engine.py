@@ -57,6 +57,11 @@ class ForcedLength:
         return options.replace(min_new_tokens=max(n, 1), max_new_tokens=max(n, 1))
 
 
+# Digits a reported score keeps: batch composition (padding) moves float32 scores in the 7th digit, and a
+# sentence or summary must read the same whether its article was batched with others or alone.
+SCORE_DIGITS = 4
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     """One output: text, mean token log-probability, how many tokens it has (EOS included), and their ids."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tarjama.translate.checks import ARABIC_DIGITS, ARABIC_SEPARATORS, run_checks
-from tarjama.translate.engine import Engine, GenerationOptions, Hypothesis
+from tarjama.translate.engine import SCORE_DIGITS, Engine, GenerationOptions, Hypothesis
 from tarjama.translate.flags import Flag
 from tarjama.translate.glossary import TargetGlossary, contains
 from tarjama.translate.memory import namespace
@@ -336,7 +336,7 @@ class Translator:
                 flags.add(flag)
                 details[flag.value] = "; ".join(
                     f"«{e.source}» should be “{e.target}”" if kind == "term" else e.target for e in missed)
-        return SentenceTranslation(source, text, round(score, 4), tuple(sorted(flags)), details, enforced)
+        return SentenceTranslation(source, text, round(score, SCORE_DIGITS), tuple(sorted(flags)), details, enforced)
 
 
 def generate_remembered(engine: Engine, options: GenerationOptions, texts: Sequence[str], *,
