@@ -61,7 +61,6 @@ import os
 import platform
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,8 @@ import traceback
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from common import child_env, cpu_name, report, say, spread
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "examples" / "seed_article.ar.txt"
@@ -155,10 +156,6 @@ def write_configs(models: Path, work: Path, threads: int) -> dict[str, Path]:
     return out
 
 
-def _child_env() -> dict[str, str]:
-    return {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
-            "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-
 
 def argos_env(work: Path, threads: int, packages: Path | None = None, chunk_type: str = "DEFAULT",
               home: Path | None = None) -> dict[str, str]:
@@ -202,7 +199,7 @@ def locate(config: Path) -> dict[str, Any]:
     """Convert (once, cached by tarjama) and load the model in a throwaway process: the CTranslate2 folder it
     opens and that folder's tarjama.json (output vocabulary kept / total)."""
     proc = subprocess.run([sys.executable, __file__, "--worker", "locate", "--job", str(config)],
-                          capture_output=True, text=True, cwd=REPO, env=_child_env(), timeout=1800)
+                          capture_output=True, text=True, cwd=REPO, env=child_env(), timeout=1800)
     if proc.returncode:
         sys.exit(f"bench/argos.py: tarjama could not load {config}:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -247,7 +244,7 @@ def run_system(system: str, args: argparse.Namespace, work: Path, job: Path) -> 
     if system == "argos":
         cmd, env = [str(args.argos_python), __file__], argos_env(work, args.threads)
     else:
-        cmd, env = [sys.executable, __file__], _child_env()
+        cmd, env = [sys.executable, __file__], child_env()
     started = time.time()
     proc = subprocess.run([*cmd, "--worker", system, "--job", str(job)], capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=7200)
@@ -279,13 +276,9 @@ def probe_splitters(args: argparse.Namespace, work: Path, job: Path) -> dict[str
             result = {"ok": False, "error": "no result within 600 s"}
         result["seconds"] = round(time.perf_counter() - started, 1)
         out[name] = result
-        _say(args, f"probe {name}: " + ("ok" if result.get("ok") else result.get("error", "?"))[:200])
+        say(args, f"probe {name}: " + ("ok" if result.get("ok") else result.get("error", "?"))[:200])
     return out
 
-
-def spread(values: list[float], digits: int = 2) -> dict[str, float]:
-    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
-            "max": round(max(values), digits)}
 
 
 def aggregate(runs: dict[str, list[dict[str, Any]]], titles: dict[str, str]) -> dict[str, Any]:
@@ -319,8 +312,7 @@ def aggregate(runs: dict[str, list[dict[str, Any]]], titles: dict[str, str]) -> 
 
 
 def machine(threads: int, argos: dict[str, str]) -> dict[str, Any]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     try:
         import ctranslate2
 
@@ -379,7 +371,7 @@ def _parent(args: argparse.Namespace, models: Path, work: Path) -> int:
             results[system].append(run_system(system, args, work, job))
             last = results[system][-1]
             per_min = 60 * len(last["article_seconds"]) / sum(last["article_seconds"])
-            _say(args, f"run {r + 1}/{args.runs} {system}: {per_min:.2f} articles/min, "
+            say(args, f"run {r + 1}/{args.runs} {system}: {per_min:.2f} articles/min, "
                  f"{last['tokens_per_s']:.0f} tokens/s, cold start {last['cold_start_s']:.1f} s")
     summary = {**aggregate(results, titles), "machine": {**info, "load_avg_end": list(os.getloadavg())},
                "date": time.strftime("%Y-%m-%d %H:%M %Z"), "command": " ".join(sys.argv),
@@ -393,15 +385,9 @@ def _parent(args: argparse.Namespace, models: Path, work: Path) -> int:
                                         "repetition_guard": False, "enforce": False}}}
     if args.probe_splitters:
         summary["splitters_offline"] = probe_splitters(args, work, job)
-    if args.output:
-        args.output.write_text(json.dumps({**summary, "raw": results}, indent=1, ensure_ascii=False))
-    print(json.dumps(summary, ensure_ascii=False) if args.json else markdown(summary))
+    report(args, summary, results, markdown)
     return 0
 
-
-def _say(args: argparse.Namespace, message: str) -> None:
-    if not args.json or args.verbose:
-        print(message, file=sys.stderr, flush=True)
 
 
 def markdown(s: dict[str, Any]) -> str:

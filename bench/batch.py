@@ -33,9 +33,9 @@ counted by wrapping each loaded engine's ``generate_alternatives``, as bench/run
 float16 Marian, bfloat16 mT5 — ``tarjama.translate.engine.ct2_compute_type``); ``--device cpu`` (default)
 sets ``device: cpu`` and keeps the file's compute type (bench/make_models.py's ``auto``: int8). Batch
 budgets are models.yaml keys per model entry, set in the copy:
-``--batch-tokens``/``--max-batch-size`` (translation; defaults 4096 padded tokens / 64 rows),
-``--summary-batch-tokens`` (one article; default 1536), ``--summary-many-batch-tokens`` (run_many, many
-articles; default 6144), ``--summary-max-batch-size`` (default 64). ``--gpu-batches`` sets the GPU sizes
+``--batch-tokens``/``--max-batch-size`` (translation), ``--summary-batch-tokens`` (one article),
+``--summary-many-batch-tokens`` (run_many, many articles), ``--summary-max-batch-size``; ``--help`` prints
+their defaults, read from translate/translator.py and summarize/summarizer.py. ``--gpu-batches`` sets the GPU sizes
 bench/gpu.sh uses: translation 16384 tokens / 256 rows, summaries 16384 (one article) / 32768 (many) tokens
 / 64 rows — 64 chunk rows of 512 tokens at beam 4 hold a few GB of cross-attention cache on an H200 (~150 MB
 a row in float32 on CPU, about half in bfloat16), far inside its memory; on a CPU those sizes only cost
@@ -56,6 +56,8 @@ import time
 from pathlib import Path
 
 import yaml
+from tarjama.summarize import summarizer
+from tarjama.translate import translator
 
 from tarjama.paths import corpus_path
 
@@ -253,15 +255,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="GPU batch budgets: translation 16384 tokens / 256 rows, summaries 16384 (one "
                              "article) / 32768 (many articles) tokens / 64 rows")
     parser.add_argument("--batch-tokens", type=int, default=0, metavar="N",
-                        help="translation: padded tokens per model call (models.yaml batch_tokens; default 4096)")
+                        help="translation: padded tokens per model call (models.yaml batch_tokens; default "
+                             f"{translator.BATCH_TOKENS})")
     parser.add_argument("--max-batch-size", type=int, default=0, metavar="N",
-                        help="translation: rows per model call (models.yaml max_batch_size; default 64)")
+                        help="translation: rows per model call (models.yaml max_batch_size; default "
+                             f"{translator.MAX_BATCH_SIZE})")
     parser.add_argument("--summary-batch-tokens", type=int, default=0, metavar="N",
-                        help="summaries of one article: padded tokens per pass (default 1536)")
+                        help=f"summaries of one article: padded tokens per pass (default {summarizer.BATCH_TOKENS})")
     parser.add_argument("--summary-many-batch-tokens", type=int, default=0, metavar="N",
-                        help="summaries of many articles (run_many): padded tokens per pass (default 6144)")
+                        help="summaries of many articles (run_many): padded tokens per pass "
+                             f"(default {summarizer.MANY_BATCH_TOKENS})")
     parser.add_argument("--summary-max-batch-size", type=int, default=0, metavar="N",
-                        help="summaries: chunk rows per pass (default 64)")
+                        help=f"summaries: chunk rows per pass (default {summarizer.MAX_BATCH_SIZE})")
     parser.add_argument("--max-words", type=int, default=0, metavar="W",
                         help="only articles of at most W words (quick checks; default: any length)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from common import child_env, cpu_name, report, say, spread
 from tarjama.summarize.summarizer import STRATEGIES
 
 from tarjama.paths import corpus_path
@@ -179,32 +180,24 @@ def convert_once(config: Path) -> float:
     """CTranslate2 conversions (cached by tarjama) before anything is timed; seconds it took."""
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "tarjama", "models", "convert", "--models", str(config)],
-                          capture_output=True, text=True, cwd=REPO, env=_child_env())
+                          capture_output=True, text=True, cwd=REPO, env=child_env())
     if proc.returncode:
         sys.exit(f"bench/run.py: conversion failed:\n{proc.stderr}")
     return time.perf_counter() - started
 
-
-def _child_env() -> dict[str, str]:
-    return {**os.environ, "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
-            "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
 
 
 def run_case(case: str, args: argparse.Namespace, job: Path) -> dict[str, Any]:
     """One fresh process for ``case``; its JSON result, with the cold start measured from here."""
     started = time.time()
     proc = subprocess.run([sys.executable, __file__, "--worker", case, "--job", str(job)],
-                          capture_output=True, text=True, cwd=REPO, env=_child_env(), timeout=3600)
+                          capture_output=True, text=True, cwd=REPO, env=child_env(), timeout=3600)
     if proc.returncode:
         sys.exit(f"bench/run.py: case {case} failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["cold_start_s"] = result.pop("first_result_at") - started
     return result
 
-
-def spread(values: list[float], digits: int = 2) -> dict[str, float]:
-    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
-            "max": round(max(values), digits)}
 
 
 def aggregate(runs: dict[str, list[dict[str, Any]]], articles: list[tuple[str, str]]) -> dict[str, Any]:
@@ -250,8 +243,7 @@ def aggregate(runs: dict[str, list[dict[str, Any]]], articles: list[tuple[str, s
 
 
 def machine(threads: int) -> dict[str, Any]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     versions = {}
     for mod in ("torch", "transformers", "ctranslate2", "tokenizers"):
         try:
@@ -291,7 +283,7 @@ def parent(args: argparse.Namespace) -> int:
             if case == "d" and "c" not in cases and not (work / "batches.json").exists():
                 sys.exit("bench/run.py: case d replays case c's batches: include c")
             results[case].append(run_case(case, args, job))
-            _say(args, f"run {r + 1}/{runs} {case}: {statistics.fmean(results[case][-1]['article_seconds']):.2f} "
+            say(args, f"run {r + 1}/{runs} {case}: {statistics.fmean(results[case][-1]['article_seconds']):.2f} "
                  f"s/article, {results[case][-1]['tokens_per_s']:.0f} tokens/s")
     summary = {**aggregate(results, articles), "machine": {**info, "load_avg_end": list(os.getloadavg())},
                "beams": {"translation": args.translation_beams or 4, "summary": args.summary_beams or 4},
@@ -304,16 +296,10 @@ def parent(args: argparse.Namespace) -> int:
                                   "realistic_from": f"median of {references} BBC reference summaries ({BBC}) "
                                                     "in the bench mT5 tokenizer's pieces, + EOS"},
                "kept_pieces": {"expected_real": REAL_KEPT, "full": FULL}}
-    if args.output:
-        args.output.write_text(json.dumps({**summary, "raw": results}, indent=1, ensure_ascii=False))
     shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(summary, ensure_ascii=False) if args.json else markdown(summary))
+    report(args, summary, results, markdown)
     return 0
 
-
-def _say(args: argparse.Namespace, message: str) -> None:
-    if not args.json or args.verbose:
-        print(message, file=sys.stderr, flush=True)
 
 
 def markdown(s: dict[str, Any]) -> str:
