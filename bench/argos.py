@@ -70,7 +70,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from common import child_env, cpu_name, report, say, spread
+from common import add_report_options, child_env, cpu_name, pick_articles, report, say, spread
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "examples" / "seed_article.ar.txt"
@@ -94,25 +94,6 @@ PROBES = {  # name → (ARGOS_CHUNK_TYPE, a blank spaCy "ar" pipeline in the pac
 
 
 # -- the parent: prepare, run every system in fresh processes, aggregate -----------------------------------
-
-
-def pick_articles(count: int) -> list[tuple[str, str]]:
-    """The seed article and news articles of typical length (nearest the corpus's median word count), as
-    bench/run.py picks them."""
-    from tarjama.paths import corpus_path
-
-    news = []
-    for path in sorted((corpus_path() / "news").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                news.append((f"{path.stem.split('_')[0]}:{item['id']}", item["text"]))
-    if not news:
-        sys.exit(f"bench/argos.py: no articles under {corpus_path() / 'news'} (set TARJAMA_CORPUS)")
-    words = sorted(len(t.split()) for _, t in news)
-    target = words[len(words) // 2]
-    typical = sorted(news, key=lambda a: (abs(len(a[1].split()) - target), a[0]))
-    return [("seed_article", SEED.read_text(encoding="utf-8")), *typical[: max(0, count - 1)]]
 
 
 def segmented(name: str, text: str) -> dict[str, Any]:
@@ -347,7 +328,9 @@ def _parent(args: argparse.Namespace, models: Path, work: Path) -> int:
     plain = located.get("tarjama-all", located["tarjama"])  # the unrestricted conversion: what Argos gets
     archive = build_package(Path(plain["folder"]), models, work)
     installed = install_package(args.argos_python, archive, work, args.threads)
-    articles = [segmented(n, t) for n, t in pick_articles(args.articles)]
+    from tarjama.paths import corpus_path
+
+    articles = [segmented(n, t) for n, t in pick_articles(corpus_path(), SEED, args.articles)]
     job = work / "job.json"
     job.write_text(json.dumps({"articles": articles, "warmup": segmented("warmup", WARMUP),
                                "configs": {k: str(v) for k, v in configs.items()}}, ensure_ascii=False),
@@ -644,12 +627,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-splitters", action="store_true",
                         help="also try Argos's own splitters offline (DEFAULT/MiniSBD, STANZA, SPACY) and report "
                              "where each stops")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--output", type=Path, help="also write the full results (every run) as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (package, configs, job)")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr even with --json")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
+    add_report_options(parser)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.job)

@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from common import child_env, cpu_name, report, say, spread
+from common import add_report_options, child_env, cpu_name, pick_articles, report, say, spread
 from tarjama.summarize.summarizer import STRATEGIES
 
 from tarjama.paths import corpus_path
@@ -90,29 +90,6 @@ SWEEP = ((250_112, 62_834), (120_000, 40_000), (60_000, 25_000), (30_000, 25_000
 BBC = "summ/ant_bbc_cnn_summaries.shared.jsonl"
 WARMUP = ("قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الاثنين المقبل. وأضاف أن الوفود ستصل صباحا. "
           "ولم يذكر تفاصيل أخرى.")
-
-
-# -- articles ----------------------------------------------------------------------------------------------
-
-
-def pick_articles(quick: bool, count: int) -> list[tuple[str, str]]:
-    """The seed article and news articles of typical length (nearest the corpus's median word count).
-
-    Quick runs take one article of ~200 words instead (the 5-minute budget)."""
-    news = []
-    for path in sorted((CORPUS / "news").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                news.append((f"{path.stem.split('_')[0]}:{item['id']}", item["text"]))
-    if not news:
-        sys.exit(f"bench/run.py: no articles under {CORPUS / 'news'} (set TARJAMA_CORPUS)")
-    words = sorted(len(t.split()) for _, t in news)
-    target = 200 if quick else words[len(words) // 2]
-    typical = sorted(news, key=lambda a: (abs(len(a[1].split()) - target), a[0]))
-    if quick:
-        return typical[:1]
-    return [("seed_article", SEED.read_text(encoding="utf-8")), *typical[: count - 1]]
 
 
 # -- the parent: prepare, run every case in fresh processes, aggregate -------------------------------------
@@ -258,7 +235,7 @@ def parent(args: argparse.Namespace) -> int:
     models = args.models.resolve()
     if not (models / "models.yaml").is_file():
         sys.exit(f"bench/run.py: {models}/models.yaml not found: run python bench/make_models.py {models}")
-    articles = pick_articles(args.quick, args.articles)
+    articles = pick_articles(CORPUS, SEED, args.articles, quick=args.quick)
     runs = 1 if args.quick and args.runs is None else (args.runs or 3)
     summary_tokens, references = realistic_summary_tokens(models)
     known = tuple(dict.fromkeys((*CASES, *variants(summary_tokens, args.sweep))))
@@ -521,11 +498,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="tarjama cases only: summarize with N beams instead of XLSum's 4")
     parser.add_argument("--summary-strategy", choices=STRATEGIES, default="",
                         help="tarjama cases only: models.yaml summary strategy (default chunk-merge)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--output", type=Path, help="also write the full results (every run) as JSON here")
-    parser.add_argument("--verbose", action="store_true", help="progress on stderr even with --json")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--job", type=Path, help=argparse.SUPPRESS)
+    add_report_options(parser)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.job)
