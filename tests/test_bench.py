@@ -29,7 +29,8 @@ def test_quick_json_run_on_tiny_models(models_yaml: Path, tmp_path: Path, corpus
                            "--threads", "1"], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout)
-    for key in ("speedup_vs_baseline", "speedup_vs_batched_baseline", "overhead_vs_raw_ct2", "article_seconds",
+    for key in ("speedup_vs_baseline", "speedup_vs_batched_baseline", "overhead_vs_raw_ct2", "overhead_outside_ct2",
+                "article_seconds",
                 "peak_rss_mb", "vocab_restriction_speedup", "first_article_ratio", "first_article_seconds_worst"):
         assert isinstance(out[key], (int, float)), key
     cases = out["cases"]
@@ -45,3 +46,5 @@ def test_quick_json_run_on_tiny_models(models_yaml: Path, tmp_path: Path, corpus
     assert abs(tokens["b"] - tokens["c"]) <= 0.05 * tokens["c"], tokens
     assert all(v["article_seconds"]["median"] > 0 and v["peak_rss_mb"]["median"] > 0 for v in cases.values())
     assert out["machine"]["threads"] == 1 and out["runs"] == 1
+    # case c's own time outside its CTranslate2 calls: positive, and a part of the whole
+    assert 0 < out["overhead_outside_ct2"] < 10, out["overhead_outside_ct2"]
