@@ -174,12 +174,10 @@ def mac_rows(arch: Arch, src: int, steps: int, kept: list[int]) -> list[dict[str
 
 
 def ct2_root() -> Path:
-    try:
-        from tarjama.paths import ct2_root as root
-        return root()
-    except Exception:  # tarjama not importable: its documented default
-        xdg = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        return Path(os.environ.get("TARJAMA_CACHE") or xdg / "tarjama") / "ct2"
+    """tarjama's CTranslate2 cache (``TARJAMA_CACHE``, the one home of that fact: tarjama/paths.py)."""
+    from tarjama.paths import ct2_root as root
+
+    return root()
 
 
 def find_converted(source: Path, compute_type: str = "int8") -> Path:
