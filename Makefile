@@ -16,7 +16,7 @@ $(BIN)/tarjama: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install "$(TORCH)"
-	$(PIP) install -e ".[fast,dev]"
+	$(PIP) install -e ".[fast,ray,dev]"
 	touch $@
 
 setup: $(BIN)/tarjama

@@ -5,7 +5,8 @@ translating the same articles one at a time, on the same models in the same proc
                           [--summary] [--chunk 16] [--workers N] [--fixed-length-ratio 1.2] [--json]
                           [--device cpu|cuda] [--gpu-batches] [--batch-tokens N] [--max-batch-size N]
                           [--summary-batch-tokens N] [--summary-many-batch-tokens N]
-                          [--summary-max-batch-size N]
+                          [--summary-max-batch-size N] [--engine ray [--num-workers N]
+                          [--cpus-per-worker C]]
 
 - article: ``Pipeline.run(article)`` for each article in turn (what a loop over ``tarjama translate``
   does once the models are loaded).
@@ -13,6 +14,15 @@ translating the same articles one at a time, on the same models in the same proc
   ``--chunk`` articles through ``Pipeline.run_many``, each result written and fsynced): the real path.
 - workers N (with ``--workers N``, N > 1): the same batch with N worker processes; its time includes
   starting them and loading their models.
+- ray (with ``--engine ray``): the same batch on ``--engine ray`` with a private Ray instance on this
+  machine (``--num-workers``, ``--cpus-per-worker``); its time includes starting Ray, the actors and
+  their models (``models_ready_s``: when the run logged its models ready, after ray.init and one Ray task
+  loading them). ``ray_overhead_vs_batch``: its median time over the batch mode's, minus 1.
+- writer (with ``--modes ...,writer``): the single writer's ceiling: the batch's own result lines
+  appended (one ``os.write`` each) and fsynced every ``--chunk`` lines, as the runner writes them.
+
+Peak resident memory is sampled from /proc for this process and every process below it (Ray's raylet,
+GCS and actors, the pool's workers), by kind, per mode (``peak_rss_mb_by_process``).
 
 Articles are the first N of ``../shared/corpus/news/*.jsonl`` that pass the batch's checks, full
 length (``--max-words W``: only those of at most W words, for quick checks); where fewer pass, they are
@@ -54,6 +64,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 from tarjama.summarize import summarizer
@@ -191,22 +202,107 @@ class Interrupted(Exception):
 
 
 def time_batch(pipe, feed: Path, out: Path, targets, summarize, chunk: int, workers: int = 1,
-               models: Path | None = None) -> float:
+               models: Path | None = None, ray: Any = None, marks: dict[str, float] | None = None) -> float:
     """Seconds of one run_batch over ``feed``; ``Interrupted`` when a signal stopped it after some chunks
     (run_batch stops at the next model batch and keeps what is written: those articles over those seconds
-    under-state the rate a little, the abandoned chunk's work being in the seconds)."""
+    under-state the rate a little, the abandoned chunk's work being in the seconds).  ``ray``: RayOptions,
+    the run on ``--engine ray``; ``marks`` gets the seconds at which the run logged that its models were
+    ready (Ray: after ray.init and a worker loading them once)."""
     from tarjama.batch import BatchConfig, run_batch
 
     cfg = BatchConfig(inputs=(str(feed),), out=out, targets=tuple(targets), summarize=summarize, chunk=chunk,
-                      workers=workers, models=str(models) if models else None, memory=False)
+                      workers=workers, models=str(models) if models else None, memory=False,
+                      engine="ray" if ray else "local", ray=ray)
     started = time.perf_counter()
-    report = run_batch(cfg, pipe if workers == 1 else None)
+
+    def log(note: str) -> None:
+        if marks is not None and note.startswith("models ready"):
+            marks["models_ready_s"] = time.perf_counter() - started
+
+    report = run_batch(cfg, pipe if workers == 1 and not ray else None, log=log)
     elapsed = time.perf_counter() - started
     if report.interrupted and not report.failed and report.translated:
         raise Interrupted(elapsed, report.translated, report.interrupted)
     if report.failed or report.interrupted:
         raise SystemExit(f"batch run failed: {report}")
     return elapsed
+
+
+class RssSampler:
+    """Peak resident memory of this process and every process below it (Ray's raylet, GCS and workers, the
+    pool's workers), by kind, sampled from /proc twice a second while a mode runs."""
+
+    KINDS = (("ray::MapWorker", "ray actor (models)"), ("ray::_describe", "ray describe task"),
+             ("raylet", "raylet"), ("gcs_server", "gcs_server"), ("ray::", "ray other worker"),
+             ("multiprocessing", "local worker process"))
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peaks: dict[str, int] = {}
+        self.total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        parents, rss, names = {}, {}, {}
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            pid = int(proc.name)
+            parents[pid] = int(status.get("PPid", "0").strip())
+            rss[pid] = int(status.get("VmRSS", "0 kB").split()[0]) // 1024
+            names[pid] = cmd
+        mine, total = {os.getpid()}, 0
+        for _ in range(6):  # descendants, a few levels deep (driver → raylet → workers)
+            mine |= {p for p, parent in parents.items() if parent in mine}
+        for pid in mine:
+            kind = "main process" if pid == os.getpid() else next(
+                (k for marker, k in self.KINDS if marker in names.get(pid, "")), "other child")
+            self.peaks[kind] = max(self.peaks.get(kind, 0), rss.get(pid, 0))
+            total += rss.get(pid, 0)
+        self.total = max(self.total, total)
+
+
+def writer_ceiling(lines: list[bytes], folder: Path, count: int = 5000, chunk: int = 16) -> dict[str, float]:
+    """Lines per second the single writer sustains: JsonlLog.append (one os.write per whole line) and an fsync
+    of the output and errors files after every ``chunk`` lines, as the runner does, on real result lines."""
+    from tarjama.batch import JsonlLog
+
+    log, errors = JsonlLog(folder / "ceiling.jsonl"), JsonlLog(folder / "ceiling.errors.jsonl")
+    log.open()
+    errors.open()
+    entries = [json.loads(line) for line in lines]
+    started = time.perf_counter()
+    for i in range(count):
+        log.append(entries[i % len(entries)])
+        if (i + 1) % chunk == 0:
+            log.sync()
+            errors.sync()
+    log.sync()
+    seconds = time.perf_counter() - started
+    log.close()
+    errors.close()
+    size = (folder / "ceiling.jsonl").stat().st_size
+    return {"lines": count, "seconds": round(seconds, 3), "lines_per_s": round(count / seconds),
+            "mean_line_kb": round(size / count / 1024, 1), "fsync_every": chunk}
 
 
 def summarize_runs(n: int, runs: dict[str, list[float]], tokens: dict[str, list[int]] | None = None,
@@ -245,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="forced output length / source length for random-weight models (0: off)")
     parser.add_argument("--threads", type=int, help="override models.yaml's threads (0: all cores)")
     parser.add_argument("--modes", default="article,batch,workers",
-                        help="which modes to time (default: all; workers only with --workers N > 1)")
+                        help="which modes to time (default: all; workers only with --workers N > 1); "
+                             "add 'writer' for the single writer's ceiling in lines/s")
     parser.add_argument("--repetition-guard", action="store_true",
                         help="keep the repetition guard on (off by default, as in bench/run.py)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -269,6 +366,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"summaries: chunk rows per pass (default {summarizer.MAX_BATCH_SIZE})")
     parser.add_argument("--max-words", type=int, default=0, metavar="W",
                         help="only articles of at most W words (quick checks; default: any length)")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="ray: also time the batch on --engine ray, a private Ray instance on this machine "
+                             "(mode 'ray': Ray's start and the actors' model loading included)")
+    parser.add_argument("--num-workers", type=int, default=None, metavar="N",
+                        help="--engine ray: Ray workers (default: as many as the cores hold)")
+    parser.add_argument("--cpus-per-worker", type=int, default=None, metavar="C",
+                        help="--engine ray: CPUs and model threads per Ray worker (default: tarjama's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -298,6 +402,14 @@ def main(argv: list[str] | None = None) -> int:
         wanted = args.modes.split(",")
         modes = [m for m in ("article", "batch") if m in wanted]
         modes += [f"workers{args.workers}"] if args.workers > 1 and "workers" in wanted else []
+        modes += ["ray"] if args.engine == "ray" else []
+        ray_options = None
+        if args.engine == "ray":
+            from tarjama.batch.config import RayOptions
+
+            ray_options = RayOptions(num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker)
+        memory: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+        ready: dict[str, list[float]] = {m: [] for m in modes}
         runs: dict[str, list[float]] = {m: [] for m in modes}
         tokens: dict[str, list[int]] = {m: [] for m in modes}
         done: dict[str, list[int]] = {m: [] for m in modes}
@@ -306,15 +418,24 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes if rep % 2 == 0 else modes[::-1]:
                 out = folder / f"out-{mode}-{rep}.jsonl"
                 before, count = made[0], len(docs)
+                marks: dict[str, float] = {}
                 try:
-                    if mode == "article":
-                        secs = time_article(pipe, docs, targets, args.summary)
-                    elif mode == "batch":
-                        secs = time_batch(pipe, feed, out, targets, args.summary, args.chunk)
-                    else:
-                        secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers, models)
+                    with RssSampler() as rss:
+                        if mode == "article":
+                            secs = time_article(pipe, docs, targets, args.summary)
+                        elif mode == "batch":
+                            secs = time_batch(pipe, feed, out, targets, args.summary, args.chunk, marks=marks)
+                        elif mode == "ray":
+                            secs = time_batch(None, feed, out, targets, args.summary, args.chunk, models=models,
+                                              ray=ray_options, marks=marks)
+                        else:
+                            secs = time_batch(None, feed, out, targets, args.summary, args.chunk, args.workers,
+                                              models, marks=marks)
                 except Interrupted as stop:  # e.g. bench/gpu.sh's timeout: report what was done, then stop
                     secs, count, interrupted = stop.seconds, stop.done, stop.signum
+                memory[mode].append({"total_mb": rss.total, **rss.peaks})
+                if "models_ready_s" in marks:
+                    ready[mode].append(round(marks["models_ready_s"], 1))
                 runs[mode].append(secs)
                 tokens[mode].append(made[0] - before)
                 done[mode].append(count)
@@ -326,6 +447,11 @@ def main(argv: list[str] | None = None) -> int:
             if interrupted:
                 break
         runs = {m: v for m, v in runs.items() if v}
+        ceiling = None
+        if "writer" in wanted:
+            written = sorted(folder.glob("out-batch-*.jsonl")) or sorted(folder.glob("out-*.jsonl"))
+            lines = written[0].read_bytes().splitlines(keepends=True) if written else []
+            ceiling = writer_ceiling(lines, folder, chunk=args.chunk) if lines else None
     report = {"articles": len(docs), "distinct_articles": sum(1 for a in articles if "copy" not in a),
               "cycled": any("copy" in a for a in articles),
               "chars": sum(len(a["text"]) for a in articles), "targets": list(targets),
@@ -337,7 +463,12 @@ def main(argv: list[str] | None = None) -> int:
               "models": [f"{m.key}: {m.model}@{m.revision} {m.engine}/{m.compute_type}" for m in infos],
               "load_s": round(loaded_s, 1), "wall_s": round(time.perf_counter() - started, 1),
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-              "interrupted": interrupted, "modes": summarize_runs(len(docs), runs, tokens, done)}
+              "interrupted": interrupted, "modes": summarize_runs(len(docs), runs, tokens, done),
+              "peak_rss_mb_by_process": {m: v for m, v in memory.items() if v},
+              "models_ready_s": {m: v for m, v in ready.items() if v}, "writer_ceiling": ceiling}
+    if "ray" in report["modes"] and "batch" in report["modes"]:
+        ray_s = statistics.median(runs["ray"])
+        report["ray_overhead_vs_batch"] = round(ray_s / statistics.median(runs["batch"]) - 1, 3)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0

@@ -35,9 +35,32 @@ def tarjama_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def models_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_models_yaml(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """models.yaml for tiny random-weight Marian (ar-en, ar-es) and mT5 models in the real layouts."""
     return tiny_models.build_all(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def models_yaml(tiny_models_yaml: Path) -> Path:
+    """The tiny models (a test module may override this name, e.g. with one_thread_models_yaml)."""
+    return tiny_models_yaml
+
+
+@pytest.fixture(scope="session")
+def one_thread_models_yaml(tiny_models_yaml: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models with one thread each: on a loaded 2-core machine two intra-op threads of a tiny
+    model spend most of their time waiting for each other, and the tests of real batch processes
+    (test_batch_cli.py, test_ray_batch.py) wait on them."""
+    import yaml
+
+    data = yaml.safe_load(tiny_models_yaml.read_text(encoding="utf-8"))
+    data["defaults"]["threads"] = 1
+    for task in ("translation", "summarization"):
+        for entry in data[task].values():
+            entry["model"] = str(tiny_models_yaml.parent / entry["model"])
+    path = tmp_path_factory.mktemp("one-thread") / "models.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -24,19 +24,8 @@ N_GOOD = 60
 
 
 @pytest.fixture(scope="module")
-def models_yaml(models_yaml: Path, tmp_path_factory) -> Path:
-    """The tiny models with one thread each: on a loaded 2-core machine two intra-op threads of a tiny
-    model spend most of their time waiting for each other, and these tests time real processes."""
-    import yaml
-
-    data = yaml.safe_load(models_yaml.read_text(encoding="utf-8"))
-    data["defaults"]["threads"] = 1
-    for task in ("translation", "summarization"):
-        for entry in data[task].values():
-            entry["model"] = str(models_yaml.parent / entry["model"])
-    path = tmp_path_factory.mktemp("one-thread") / "models.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+def models_yaml(one_thread_models_yaml: Path) -> Path:
+    return one_thread_models_yaml
 
 
 @pytest.fixture(scope="module")

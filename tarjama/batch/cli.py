@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from tarjama.batch.config import CHUNK_ARTICLES, BatchConfig, BatchError, Fields, resume_command
+from tarjama.batch.config import CHUNK_ARTICLES, ENGINES, BatchConfig, BatchError, Fields, RayOptions, resume_command
 from tarjama.batch.progress import duration, make_progress
+from tarjama.batch.ray_engine import CPUS_PER_WORKER, RAY_INSTALL
 from tarjama.batch.runner import BatchReport, load_registry, run_batch
 
 # --------------------------------------------------------------------------- command line
@@ -35,8 +36,23 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes, each with its own models and cores/N threads (default: 1)")
     p.add_argument("--limit", type=int, metavar="N", help="stop after N records (not counting resumed ones)")
-    p.add_argument("--chunk", type=int, default=CHUNK_ARTICLES, metavar="N",
-                   help=f"articles translated together in one model pass (default: {CHUNK_ARTICLES})")
+    p.add_argument("--chunk", "--batch-articles", type=int, default=CHUNK_ARTICLES, metavar="N",
+                   help=f"articles translated together in one model pass (default: {CHUNK_ARTICLES}); with "
+                        "--engine ray, the articles of one Ray batch")
+    ray = p.add_argument_group("distributed (--engine ray)", "the same run on Ray: each Ray worker (an actor) "
+                               "loads the models once; this process stays the only writer")
+    ray.add_argument("--engine", choices=ENGINES, default="local",
+                     help="local: this machine's processes (default); ray: a Ray Data actor pool (needs "
+                          f"{RAY_INSTALL})")
+    ray.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster: auto, HOST:6379, or "
+                     "ray://HOST:10001 (needs ray[client]) (default: start Ray on this machine, bound to "
+                     "127.0.0.1, and stop it at the end)")
+    ray.add_argument("--num-workers", type=int, metavar="N", help="Ray workers, each with its own models (default: "
+                     "as many as the cluster's CPUs hold at --cpus-per-worker each)")
+    ray.add_argument("--cpus-per-worker", type=int, metavar="C", help=f"CPUs, and model threads, per Ray worker "
+                     f"(default: {CPUS_PER_WORKER}, at most the largest node's)")
+    ray.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+                     help="GPUs per Ray worker (default: 0; models.yaml's device: decides where the models run)")
     add_run_options(p, quiet_help="no progress bar or progress lines")
     p.set_defaults(func=cmd_batch)
 
@@ -56,6 +72,7 @@ examples:
   tarjama batch wire/ --to en,es --summary --out night.jsonl --resume     # after a crash or Ctrl-C
   tarjama batch feed.csv --text-field body --id-field guid --to en --format dir --out night/
   cat feed.jsonl | tarjama batch - --to es --out es.jsonl
+  tarjama batch archive/ --to en,es --summary --out archive.jsonl --engine ray --ray-address auto
 """
 
 
@@ -66,7 +83,8 @@ def config_from_args(args: argparse.Namespace) -> BatchConfig:
         summarize=args.summary, format=args.format, errors=Path(args.errors) if args.errors else None,
         resume=args.resume, fields=Fields(args.id_field, args.text_field, args.title_field), limit=args.limit,
         workers=args.workers, chunk=args.chunk, models=args.models, backend=args.backend, memory=args.memory,
-        glossary=args.glossary)
+        glossary=args.glossary, engine=args.engine,
+        ray=RayOptions(args.ray_address, args.num_workers, args.cpus_per_worker, args.gpus_per_worker))
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ from typing import Literal
 
 from tarjama.documents import Document, InputError, source_name
 
+ENGINES = ("local", "ray")
+
 # /2: JSONL/CSV rows are numbered by record, not by line (ids PATH:ROW and sources changed for CSV text
 # fields holding newlines and for JSONL with blank lines), so a /1 output cannot be resumed exactly once.
 MANIFEST_SCHEMA = "tarjama.batch/2"
@@ -27,6 +29,16 @@ class BatchError(Exception):
 
 
 # --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    """``--engine ray``: ``--ray-address --num-workers --cpus-per-worker --gpus-per-worker``."""
+
+    address: str | None = None          # None: start a private instance on this machine, stop it at the end
+    num_workers: int | None = None      # None: as many actors as the cluster's CPUs (and GPUs) hold
+    cpus_per_worker: int | None = None  # None: ray_engine.CPUS_PER_WORKER, at most the largest node's CPUs
+    gpus_per_worker: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,8 @@ class BatchConfig:
     backend: str | None = None
     memory: bool = True       # the shared translation memory (Pipeline.from_config's default)
     glossary: str | None = None  # --glossary FILE, on top of models.yaml's glossaries
+    engine: Literal["local", "ray"] = "local"  # where chunks run: this machine's processes, or Ray
+    ray: RayOptions | None = None  # --engine ray's options (None: RayOptions())
 
     @property
     def errors_path(self) -> Path:
@@ -136,4 +150,11 @@ def resume_command(cfg: BatchConfig) -> str:
             argv += [flag, str(value)]
     if not cfg.memory:
         argv.append("--no-memory")
+    if cfg.engine != "local":
+        argv += ["--engine", cfg.engine]
+        ray, defaults_ray = cfg.ray or RayOptions(), RayOptions()
+        for flag, name in (("--ray-address", "address"), ("--num-workers", "num_workers"),
+                           ("--cpus-per-worker", "cpus_per_worker"), ("--gpus-per-worker", "gpus_per_worker")):
+            if getattr(ray, name) != getattr(defaults_ray, name):
+                argv += [flag, f"{getattr(ray, name):g}" if name == "gpus_per_worker" else str(getattr(ray, name))]
     return shlex.join([*argv, "--resume"])

@@ -1,4 +1,4 @@
-"""Where chunks are translated: inline (this process) or in pinned worker processes."""
+"""Where chunks are translated: inline (this process) or in pinned worker processes (Ray: ray_engine.py)."""
 
 from __future__ import annotations
 
@@ -79,13 +79,21 @@ def _failure(err: Exception, doc: Document) -> Failure:
 
 
 class Executor(Protocol):
+    """Where chunks run. ``capacity``: chunks the runner may have in flight before it waits for the oldest;
+    ``flush``: start whatever was submitted but is held back (an engine that sends chunks in groups)."""
+
+    capacity: int
+
     def describe(self) -> list[Any]: ...
     def submit(self, docs: list[Document]) -> Future: ...
+    def flush(self) -> None: ...
     def close(self, abandon: bool) -> None: ...
 
 
 class InlineExecutor:
     """Chunks run in this process, one after another; the models use every core for each chunk."""
+
+    capacity = 1
 
     def __init__(self, pipe: Any, targets: Sequence[str], summarize: bool, glossary: Any = None) -> None:
         self.pipe, self.targets, self.summarize, self.glossary = pipe, tuple(targets), summarize, glossary
@@ -98,6 +106,9 @@ class InlineExecutor:
         future.set_result(translate_chunk(self.pipe, docs, self.targets, self.summarize, self.glossary))
         return future
 
+    def flush(self) -> None:
+        pass
+
     def close(self, abandon: bool) -> None:
         pass
 
@@ -108,21 +119,29 @@ _WORKER: dict[str, Any] = {}
 def _worker_init(models: str | None, backend: str | None, memory: bool, targets: tuple[str, ...],
                  summarize: bool, cores: Any, glossary: Any = None) -> None:
     """A worker process: ignores Ctrl-C (the parent decides), keeps to its share of the cores."""
-    from dataclasses import replace
-
     from tarjama.cli.options import quiet_libraries
-    from tarjama.pipeline import Pipeline
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     share = cores.get(timeout=60)
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setaffinity(0, share)
     quiet_libraries()
-    pipe = Pipeline.from_config(models, memory=memory, backend=backend)
-    reg = pipe.registry  # threads = this worker's cores, whatever models.yaml says (no oversubscription)
-    pipe.registry = replace(reg, translation={k: replace(s, threads=len(share)) for k, s in reg.translation.items()},
-                            summarization={k: replace(s, threads=len(share)) for k, s in reg.summarization.items()})
+    pipe = pipeline_for_worker(models, backend, memory, len(share))
     _WORKER.update(pipe=pipe, targets=targets, summarize=summarize, glossary=glossary)
+
+
+def pipeline_for_worker(models: str | None, backend: str | None, memory: bool, threads: int) -> Any:
+    """A worker's pipeline (a pool process, a Ray actor): every model with ``threads`` threads, this worker's
+    cores, whatever models.yaml says, so that workers sharing a machine do not oversubscribe it."""
+    from dataclasses import replace
+
+    from tarjama.pipeline import Pipeline
+
+    pipe = Pipeline.from_config(models, memory=memory, backend=backend)
+    reg = pipe.registry
+    pipe.registry = replace(reg, translation={k: replace(s, threads=threads) for k, s in reg.translation.items()},
+                            summarization={k: replace(s, threads=threads) for k, s in reg.summarization.items()})
+    return pipe
 
 
 def _worker_describe() -> list[Any]:
@@ -148,12 +167,16 @@ class PoolExecutor:
             cores.put(share)
         args = (cfg.models, cfg.backend, cfg.memory, cfg.targets, cfg.summarize, cores, glossary)
         self.pool = ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_worker_init, initargs=args)
+        self.capacity = cfg.workers + 1  # one chunk queued, so no worker waits for the writer
 
     def describe(self) -> list[Any]:
         return self.pool.submit(_worker_describe).result()
 
     def submit(self, docs: list[Document]) -> Future:
         return self.pool.submit(_worker_chunk, docs)
+
+    def flush(self) -> None:
+        pass
 
     def close(self, abandon: bool) -> None:
         if abandon:

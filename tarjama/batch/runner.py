@@ -12,7 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tarjama.batch.config import BatchConfig, BatchError, Failure, Item, Known, label, resume_command, where
+from tarjama.batch.config import BatchConfig, BatchError, Failure, Item, Known, RayOptions, label, resume_command, where
 from tarjama.batch.executors import Executor, InlineExecutor, Outcome, PoolExecutor
 from tarjama.batch.inputs import Source, enumerate_inputs, estimate_records, iter_items, preflight
 from tarjama.batch.outputs import Outputs, signature
@@ -95,6 +95,7 @@ class Runner:
         self.submitted = 0                # chunks handed to the executor
         self.pending: deque[Future] = deque()
         self.taken = 0
+        self.written: set[str] = set()    # ids this run wrote
 
     def run(self, items: Iterable[Item]) -> None:
         for item in items:
@@ -103,6 +104,7 @@ class Runner:
                 break
             self.take(item)
         self.flush_chunk()
+        self.executor.flush()
         self.drain(until=0)
 
     def take(self, item: Item) -> None:
@@ -146,7 +148,7 @@ class Runner:
             self.pending.append(self.executor.submit(self.chunk))
             self.submitted += 1
             self.chunk, self.chunk_chars = [], 0
-        self.drain(until=self.cfg.workers + (self.cfg.workers > 1))  # keep one chunk queued for the pool
+        self.drain(until=self.executor.capacity)
 
     def drain(self, until: int) -> None:
         """Write finished chunks; block while more than ``until`` are in flight."""
@@ -158,6 +160,9 @@ class Runner:
                 self.write(future.result())
 
     def write(self, outcomes: list[Outcome]) -> None:
+        """One chunk's outcomes, each id once: an engine that retries (Ray runs a chunk again when its worker
+        died) may deliver an id again, and that copy is dropped here."""
+        outcomes = [o for o in outcomes if o.id not in self.written]
         with self.interrupts.protected():
             for outcome in outcomes:
                 if isinstance(outcome, Failure):
@@ -165,6 +170,7 @@ class Runner:
                 else:
                     self.outputs.results.append(outcome.result)
                     self.report.translated += 1
+                self.written.add(outcome.id)
             self.outputs.sync()
         failed = sum(isinstance(o, Failure) for o in outcomes)
         self.progress.advance(ok=len(outcomes) - failed, failed=failed)
@@ -277,6 +283,12 @@ def _check_request(cfg: BatchConfig, registry: Any) -> None:
     for name, value in (("--workers", cfg.workers), ("--chunk", cfg.chunk)):
         if value < 1:
             raise BatchError(f"{name} must be at least 1")
+    if cfg.engine == "ray":
+        if cfg.workers > 1:
+            raise BatchError("--workers is the local engine's; with --engine ray use --num-workers")
+        from tarjama.batch.ray_engine import require
+
+        require(cfg.ray or RayOptions())
     if cfg.limit is not None and cfg.limit < 0:
         raise BatchError("--limit must be 0 or more")
 
@@ -314,6 +326,12 @@ def _glossary_fingerprint(registry: Any, targets: Sequence[str], glossary: Any) 
 
 
 def _executor(cfg: BatchConfig, pipeline: Any, glossary: Any = None) -> Executor:
+    if cfg.engine == "ray":
+        if pipeline is not None:
+            raise BatchError("--engine ray builds a pipeline in each Ray worker; do not pass one")
+        from tarjama.batch.ray_engine import RayExecutor
+
+        return RayExecutor(cfg, glossary)
     if cfg.workers > 1:
         if pipeline is not None:
             raise BatchError("--workers > 1 builds its own pipelines; do not pass one")
