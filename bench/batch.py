@@ -437,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                 if "models_ready_s" in marks:
                     ready[mode].append(round(marks["models_ready_s"], 1))
                 runs[mode].append(secs)
-                tokens[mode].append(made[0] - before)
+                if mode in ("article", "batch"):  # this process's engines: other processes' are not counted
+                    tokens[mode].append(made[0] - before)
                 done[mode].append(count)
                 print(f"repeat {rep + 1}: {mode}: {secs:.1f} s ({60 * count / secs:.1f} articles/min)"
                       f"{f', INTERRUPTED after {count} of {len(docs)} articles' if interrupted else ''}",
@@ -449,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = {m: v for m, v in runs.items() if v}
         ceiling = None
         if "writer" in wanted:
-            written = sorted(folder.glob("out-batch-*.jsonl")) or sorted(folder.glob("out-*.jsonl"))
+            written = [f for f in sorted(folder.glob("out-*.jsonl")) if not f.name.endswith(".errors.jsonl")]
             lines = written[0].read_bytes().splitlines(keepends=True) if written else []
             ceiling = writer_ceiling(lines, folder, chunk=args.chunk) if lines else None
     report = {"articles": len(docs), "distinct_articles": sum(1 for a in articles if "copy" not in a),

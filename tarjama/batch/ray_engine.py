@@ -185,8 +185,8 @@ class RayExecutor:
     def describe(self) -> list[Any]:
         import ray
 
-        task = ray.remote(num_cpus=self.cpus, num_gpus=self.options.gpus_per_worker or None,
-                          runtime_env=_runtime_env())(_describe)
+        task = ray.remote(num_cpus=self.cpus, num_gpus=self.options.gpus_per_worker or None, max_calls=1,
+                          runtime_env=_runtime_env())(_describe)  # max_calls=1: its worker exits, models and all
         try:
             answer = ray.get(task.remote(self.cfg, self.cpus))
         except ray.exceptions.RayError as err:  # e.g. tarjama missing or another version on a node
